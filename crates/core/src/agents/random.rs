@@ -1,0 +1,23 @@
+//! Random bidding: bid ~ U[0, bid_max] (the paper's "Random" baseline).
+
+use rand::Rng;
+
+use super::Bidder;
+use crate::env::IovEnv;
+use crate::rng::ChaCha8Rng;
+
+/// Bids uniformly at random in [0, bid_max].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RandomBidder;
+
+impl Bidder for RandomBidder {
+    fn name(&self) -> String {
+        "random".into()
+    }
+
+    fn act(&mut self, _env: &IovEnv, rng: &mut ChaCha8Rng, actions: &mut [f32]) {
+        for a in actions.iter_mut() {
+            *a = rng.gen::<f32>();
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! Local double-auction markets (M7, DESIGN.md §1.6 and §2).
+//!
+//! One RSU's market is an [`OrderBook`]: the bids of the vehicles in range, sorted high → low,
+//! and the asks of its VMs, sorted low → high, with K = max{i : b_i ≥ a_i} efficient trades. A
+//! [`Mechanism`] turns a book into [`Trade`]s: which buyer trades with which seller, what the buyer
+//! pays and what the seller receives. Each rule lives in its own file; [`MechanismKind`] is the
+//! registry that the config and the CLI dispatch through by name.
+//!
+//! ## Invariants
+//! - Trades pair the k-th highest bid with the k-th lowest ask.
+//! - Ties between equal prices are broken by a seeded random key, never by input position alone,
+//!   so the outcome (up to the random stream) does not depend on input order.
+//!
+//! ## Performance
+//! Building a book is one sort per side, O(n log n); every rule is then O(K).
+
+mod mcafee;
+pub use mcafee::McAfee;
+
+use std::cmp::Ordering;
+
+use rand::Rng;
+
+use crate::config::MarketConfig;
+use crate::error::{Error, Result};
+use crate::rng::ChaCha8Rng;
+
+/// One order (a bid or an ask) in a book.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Order {
+    /// Price offered (bid) or asked (ask).
+    pub price: f64,
+    /// Index of the order in the caller's input array.
+    pub id: u32,
+    /// Random tie-breaking key.
+    key: u32,
+}
+
+/// One executed trade.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Trade {
+    /// Index of the buyer in the input bids.
+    pub buyer: u32,
+    /// Index of the seller in the input asks.
+    pub seller: u32,
+    /// Payment of the buyer.
+    pub buyer_pays: f64,
+    /// Receipt of the seller.
+    pub seller_gets: f64,
+}
+
+/// Budget β of a set of trades (4): Σ buyer payments − Σ seller receipts.
+pub fn budget(trades: &[Trade]) -> f64 {
+    trades.iter().map(|t| t.buyer_pays - t.seller_gets).sum()
+}
+
+/// A sorted market: bids high → low, asks low → high, ties in random order.
+#[derive(Debug, Clone, Default)]
+pub struct OrderBook {
+    bids: Vec<Order>,
+    asks: Vec<Order>,
+    k: usize,
+}
+
+impl OrderBook {
+    /// An empty book; reuse it with [`OrderBook::load`] to avoid allocation.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A book of `bids` and `asks` (validated: finite and ≥ 0), ties broken by `rng`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOrder`] naming the side and index of a NaN, infinite or negative price.
+    pub fn from_prices(bids: &[f64], asks: &[f64], rng: &mut ChaCha8Rng) -> Result<Self> {
+        for (side, prices) in [("bids", bids), ("asks", asks)] {
+            for (index, &value) in prices.iter().enumerate() {
+                if !value.is_finite() {
+                    return Err(Error::InvalidOrder {
+                        side,
+                        index,
+                        value,
+                        message: "must be a finite number",
+                    });
+                }
+                if value < 0.0 {
+                    return Err(Error::InvalidOrder {
+                        side,
+                        index,
+                        value,
+                        message: "must be >= 0",
+                    });
+                }
+            }
+        }
+        let mut book = Self::new();
+        book.load(
+            bids.iter().enumerate().map(|(i, &p)| (i as u32, p)),
+            asks.iter().enumerate().map(|(i, &p)| (i as u32, p)),
+            rng,
+        );
+        Ok(book)
+    }
+
+    /// Refills the book from `(id, price)` pairs. Prices must be finite (the env guarantees it;
+    /// [`OrderBook::from_prices`] checks it for outside input).
+    pub fn load(
+        &mut self,
+        bids: impl IntoIterator<Item = (u32, f64)>,
+        asks: impl IntoIterator<Item = (u32, f64)>,
+        rng: &mut ChaCha8Rng,
+    ) {
+        self.bids.clear();
+        self.asks.clear();
+        self.bids.extend(bids.into_iter().map(|(id, price)| Order {
+            price,
+            id,
+            key: rng.gen(),
+        }));
+        self.asks.extend(asks.into_iter().map(|(id, price)| Order {
+            price,
+            id,
+            key: rng.gen(),
+        }));
+        self.bids
+            .sort_unstable_by(|a, b| b.price.total_cmp(&a.price).then_with(|| tie(a, b)));
+        self.asks
+            .sort_unstable_by(|a, b| a.price.total_cmp(&b.price).then_with(|| tie(a, b)));
+        self.k = self
+            .bids
+            .iter()
+            .zip(&self.asks)
+            .take_while(|(b, a)| b.price >= a.price)
+            .count();
+    }
+
+    /// Bids, highest first.
+    pub fn bids(&self) -> &[Order] {
+        &self.bids
+    }
+
+    /// Asks, lowest first.
+    pub fn asks(&self) -> &[Order] {
+        &self.asks
+    }
+
+    /// K = max{i : b_i ≥ a_i}, the number of efficient trades (ties trade).
+    pub fn efficient_trades(&self) -> usize {
+        self.k
+    }
+
+    /// The i-th highest bid price (0-based), if any.
+    pub fn bid(&self, i: usize) -> Option<f64> {
+        self.bids.get(i).map(|o| o.price)
+    }
+
+    /// The i-th lowest ask price (0-based), if any.
+    pub fn ask(&self, i: usize) -> Option<f64> {
+        self.asks.get(i).map(|o| o.price)
+    }
+
+    /// Appends trades between the top `n` bids and the bottom `n` asks, with the prices given by
+    /// `prices(i) -> (buyer_pays, seller_gets)` for the i-th pair.
+    pub fn push_pairs(
+        &self,
+        n: usize,
+        trades: &mut Vec<Trade>,
+        mut prices: impl FnMut(usize) -> (f64, f64),
+    ) {
+        trades.extend(
+            self.bids[..n]
+                .iter()
+                .zip(&self.asks[..n])
+                .enumerate()
+                .map(|(i, (b, a))| {
+                    let (buyer_pays, seller_gets) = prices(i);
+                    Trade {
+                        buyer: b.id,
+                        seller: a.id,
+                        buyer_pays,
+                        seller_gets,
+                    }
+                }),
+        );
+    }
+}
+
+fn tie(a: &Order, b: &Order) -> Ordering {
+    a.key.cmp(&b.key).then(a.id.cmp(&b.id))
+}
+
+/// What a mechanism promises about its budget β.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BudgetProperty {
+    /// β ≥ 0 (weakly budget balanced).
+    NonNegative,
+    /// β = 0 (strongly budget balanced).
+    Balanced,
+    /// β ≤ 0 (runs a deficit).
+    NonPositive,
+}
+
+impl BudgetProperty {
+    /// Whether `beta` satisfies the property (with a small tolerance for rounding).
+    pub fn holds(self, beta: f64) -> bool {
+        const EPS: f64 = 1e-9;
+        match self {
+            BudgetProperty::NonNegative => beta >= -EPS,
+            BudgetProperty::Balanced => beta.abs() <= EPS,
+            BudgetProperty::NonPositive => beta <= EPS,
+        }
+    }
+}
+
+/// The properties a mechanism claims, checked by the tests and by `iovmarket audit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Properties {
+    /// Truthful bidding is a dominant strategy for buyers.
+    pub truthful_buyers: bool,
+    /// Truthful asking is a dominant strategy for sellers.
+    pub truthful_sellers: bool,
+    /// The budget property.
+    pub budget: BudgetProperty,
+}
+
+/// A clearing rule for one market.
+pub trait Mechanism: Send + Sync + std::fmt::Debug {
+    /// Registry name (`mcafee`, `kda`, …).
+    fn name(&self) -> &'static str;
+    /// The properties this rule claims.
+    fn properties(&self) -> Properties;
+    /// Appends the trades of `book` to `trades` (which the caller clears). Randomised rules draw
+    /// from `rng` only.
+    fn clear(&self, book: &OrderBook, rng: &mut ChaCha8Rng, trades: &mut Vec<Trade>);
+}
+
+/// Registry of the mechanisms, selected by name (`market.mechanism`), statically dispatched.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MechanismKind {
+    /// McAfee's trade-reduction double auction (the paper's).
+    McAfee(McAfee),
+}
+
+impl MechanismKind {
+    /// Every registered name.
+    pub const NAMES: &'static [&'static str] = &["mcafee"];
+
+    /// The mechanism called `name`, with parameters from `market`.
+    ///
+    /// # Errors
+    /// A message listing the known names.
+    pub fn from_name(name: &str, market: &MarketConfig) -> Result<Self, String> {
+        let _ = market;
+        match name {
+            "mcafee" => Ok(MechanismKind::McAfee(McAfee)),
+            other => Err(format!(
+                "unknown mechanism `{other}`; expected one of: {}",
+                Self::NAMES.join(", ")
+            )),
+        }
+    }
+
+    /// The mechanism named by `market.mechanism`.
+    ///
+    /// # Errors
+    /// As [`MechanismKind::from_name`].
+    pub fn from_config(market: &MarketConfig) -> Result<Self, String> {
+        Self::from_name(&market.mechanism, market)
+    }
+
+    fn inner(&self) -> &dyn Mechanism {
+        match self {
+            MechanismKind::McAfee(m) => m,
+        }
+    }
+}
+
+impl Mechanism for MechanismKind {
+    fn name(&self) -> &'static str {
+        self.inner().name()
+    }
+    fn properties(&self) -> Properties {
+        self.inner().properties()
+    }
+    fn clear(&self, book: &OrderBook, rng: &mut ChaCha8Rng, trades: &mut Vec<Trade>) {
+        self.inner().clear(book, rng, trades)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{stream, Stream};
+
+    #[test]
+    fn book_sorts_and_counts_efficient_trades() {
+        let mut rng = stream(0, Stream::User, 0, 0);
+        let book = OrderBook::from_prices(
+            &[6.0, 17.0, 9.0, 14.0, 13.0],
+            &[8.0, 1.0, 11.0, 4.0, 5.0],
+            &mut rng,
+        )
+        .unwrap();
+        let b: Vec<f64> = book.bids().iter().map(|o| o.price).collect();
+        let a: Vec<f64> = book.asks().iter().map(|o| o.price).collect();
+        assert_eq!(b, [17.0, 14.0, 13.0, 9.0, 6.0]);
+        assert_eq!(a, [1.0, 4.0, 5.0, 8.0, 11.0]);
+        assert_eq!(book.efficient_trades(), 4);
+        assert_eq!(book.bids()[0].id, 1);
+    }
+
+    #[test]
+    fn ties_are_broken_by_the_stream_not_by_position() {
+        let mut first_ids = std::collections::BTreeSet::new();
+        for seed in 0..64 {
+            let mut rng = stream(seed, Stream::User, 0, 0);
+            let book = OrderBook::from_prices(&[5.0; 4], &[1.0], &mut rng).unwrap();
+            first_ids.insert(book.bids()[0].id);
+        }
+        assert_eq!(
+            first_ids.len(),
+            4,
+            "every tied bidder should sometimes come first"
+        );
+    }
+
+    #[test]
+    fn bad_prices_are_rejected_with_their_index() {
+        let mut rng = stream(0, Stream::User, 0, 0);
+        let e = OrderBook::from_prices(&[1.0, f64::NAN], &[1.0], &mut rng)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bids[1]"), "{e}");
+        let e = OrderBook::from_prices(&[1.0], &[-2.0], &mut rng)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("asks[0]"), "{e}");
+    }
+}

@@ -1,0 +1,265 @@
+//! Per-slot metrics and the reward (M8–M11, the paper's (1), (2), (4), (6)).
+//!
+//! Every market outcome is first written as [`TradeRecord`]s; all metrics are pure functions of
+//! the records of a slot, so they can be checked on hand-built slots.
+
+use serde::Serialize;
+
+use crate::config::{RewardConfig, WelfareKind};
+
+/// One executed trade with everything the metrics need.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TradeRecord {
+    /// Buying vehicle.
+    pub vehicle: u32,
+    /// RSU whose market cleared the trade.
+    pub rsu: u32,
+    /// Selling VM (index within the RSU).
+    pub vm: u32,
+    /// Buyer valuation u_v.
+    pub value: f64,
+    /// Seller valuation (cost of the unit) u_m.
+    pub cost: f64,
+    /// The buyer's bid.
+    pub bid: f64,
+    /// The seller's ask.
+    pub ask: f64,
+    /// Buyer payment p_v.
+    pub buyer_pays: f64,
+    /// Seller receipt p_m.
+    pub seller_gets: f64,
+    /// Transmission latency 8·c_s / R_{m,v} in milliseconds (M10 term).
+    pub latency_ms: f64,
+}
+
+/// M8, gains from trade: Σ (u_v − u_m).
+pub fn gains_from_trade(trades: &[TradeRecord]) -> f64 {
+    trades.iter().map(|t| t.value - t.cost).sum()
+}
+
+/// M8, participants' utility: Σ (u_v − p_v) + Σ (p_m − u_m).
+pub fn participants_utility(trades: &[TradeRecord]) -> f64 {
+    trades
+        .iter()
+        .map(|t| (t.value - t.buyer_pays) + (t.seller_gets - t.cost))
+        .sum()
+}
+
+/// M8, the paper's literal (1): Σ u_v + Σ u_m over trades.
+pub fn paper_eq1_welfare(trades: &[TradeRecord]) -> f64 {
+    trades.iter().map(|t| t.value + t.cost).sum()
+}
+
+/// M8: social welfare SW(t) under the configured definition.
+pub fn social_welfare(kind: WelfareKind, trades: &[TradeRecord]) -> f64 {
+    match kind {
+        WelfareKind::GainsFromTrade => gains_from_trade(trades),
+        WelfareKind::ParticipantsUtility => participants_utility(trades),
+        WelfareKind::PaperEq1 => paper_eq1_welfare(trades),
+    }
+}
+
+/// M9, budget β(t) (4): Σ buyer payments − Σ seller receipts.
+pub fn budget(trades: &[TradeRecord]) -> f64 {
+    trades.iter().map(|t| t.buyer_pays - t.seller_gets).sum()
+}
+
+/// M10, latency L(t) (2): Σ over trades of 8·c_s / R_{m,v}, in milliseconds.
+pub fn latency_ms(trades: &[TradeRecord]) -> f64 {
+    trades.iter().map(|t| t.latency_ms).sum()
+}
+
+/// Latency of one transfer of `size_bytes` at `rate_bps`, in milliseconds (the term of (2)).
+#[inline]
+pub fn transfer_latency_ms(size_bytes: u32, rate_bps: f64) -> f64 {
+    8.0 * size_bytes as f64 / rate_bps.max(1.0) * 1e3
+}
+
+/// M11, reward (6): R(t) = SW(t) − α β(t)² − λ L(t).
+#[inline]
+pub fn reward(sw: f64, beta: f64, latency_ms: f64, alpha: f64, lambda: f64) -> f64 {
+    sw - alpha * beta * beta - lambda * latency_ms
+}
+
+/// Individual-rationality violations among `trades`: a buyer paying above its bid or a seller
+/// receiving below its ask.
+pub fn ir_violations(trades: &[TradeRecord]) -> usize {
+    const EPS: f64 = 1e-9;
+    trades
+        .iter()
+        .filter(|t| t.buyer_pays > t.bid + EPS || t.seller_gets < t.ask - EPS)
+        .count()
+}
+
+/// Everything recorded about one slot (summed over RSUs).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct SlotMetrics {
+    /// Slot number, 1-based.
+    pub slot: u64,
+    /// Shared reward R(t) (M11).
+    pub reward: f64,
+    /// SW(t) under the configured definition (M8).
+    pub welfare: f64,
+    /// Gains from trade.
+    pub welfare_gains: f64,
+    /// Participants' utility.
+    pub welfare_participants: f64,
+    /// The paper's literal (1).
+    pub welfare_paper_eq1: f64,
+    /// Budget β(t) (M9).
+    pub budget: f64,
+    /// Latency L(t) in ms (M10).
+    pub latency_ms: f64,
+    /// Executed trades.
+    pub trades: usize,
+    /// Buyers that bid (pending request, in range, bid > 0).
+    pub buyers: usize,
+    /// Sellers (VMs) in markets with at least one vehicle in range.
+    pub sellers: usize,
+    /// Requests dropped at the end of the slot (TTL reached).
+    pub dropped: usize,
+    /// Mean utility u_v − p_v over the buyers that bid (losers count 0).
+    pub mean_buyer_utility: f64,
+    /// Individual-rationality violations (must be 0).
+    pub ir_violations: usize,
+}
+
+impl SlotMetrics {
+    /// Metrics of a slot from its trades and counts.
+    pub fn from_trades(
+        slot: u64,
+        trades: &[TradeRecord],
+        buyers: usize,
+        sellers: usize,
+        dropped: usize,
+        reward_cfg: &RewardConfig,
+    ) -> Self {
+        let welfare = social_welfare(reward_cfg.welfare, trades);
+        let beta = budget(trades);
+        let latency = latency_ms(trades);
+        let buyer_surplus: f64 = trades.iter().map(|t| t.value - t.buyer_pays).sum();
+        Self {
+            slot,
+            reward: reward(
+                welfare,
+                beta,
+                latency,
+                reward_cfg.budget_weight,
+                reward_cfg.latency_weight,
+            ),
+            welfare,
+            welfare_gains: gains_from_trade(trades),
+            welfare_participants: participants_utility(trades),
+            welfare_paper_eq1: paper_eq1_welfare(trades),
+            budget: beta,
+            latency_ms: latency,
+            trades: trades.len(),
+            buyers,
+            sellers,
+            dropped,
+            mean_buyer_utility: if buyers == 0 {
+                0.0
+            } else {
+                buyer_surplus / buyers as f64
+            },
+            ir_violations: ir_violations(trades),
+        }
+    }
+}
+
+/// Sums and means of slot metrics over an episode.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct EpisodeMetrics {
+    /// Episode index.
+    pub episode: usize,
+    /// Slots in the episode.
+    pub slots: usize,
+    /// Σ reward.
+    pub reward: f64,
+    /// Σ configured welfare.
+    pub welfare: f64,
+    /// Σ gains from trade.
+    pub welfare_gains: f64,
+    /// Σ participants' utility.
+    pub welfare_participants: f64,
+    /// Σ paper-(1) welfare.
+    pub welfare_paper_eq1: f64,
+    /// Σ budget.
+    pub budget: f64,
+    /// Σ latency (ms).
+    pub latency_ms: f64,
+    /// Σ trades.
+    pub trades: usize,
+    /// Σ bidding buyers.
+    pub buyers: usize,
+    /// Σ dropped requests.
+    pub dropped: usize,
+    /// Σ IR violations.
+    pub ir_violations: usize,
+}
+
+impl EpisodeMetrics {
+    /// Adds one slot.
+    pub fn add(&mut self, m: &SlotMetrics) {
+        self.slots += 1;
+        self.reward += m.reward;
+        self.welfare += m.welfare;
+        self.welfare_gains += m.welfare_gains;
+        self.welfare_participants += m.welfare_participants;
+        self.welfare_paper_eq1 += m.welfare_paper_eq1;
+        self.budget += m.budget;
+        self.latency_ms += m.latency_ms;
+        self.trades += m.trades;
+        self.buyers += m.buyers;
+        self.dropped += m.dropped;
+        self.ir_violations += m.ir_violations;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(value: f64, cost: f64, pays: f64, gets: f64, lat: f64) -> TradeRecord {
+        TradeRecord {
+            value,
+            cost,
+            bid: value,
+            ask: cost,
+            buyer_pays: pays,
+            seller_gets: gets,
+            latency_ms: lat,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn welfare_variants_budget_and_reward_on_a_hand_built_slot() {
+        let t = [rec(0.9, 0.2, 0.6, 0.5, 0.3), rec(0.5, 0.4, 0.6, 0.5, 0.2)];
+        // gains: 0.7 + 0.1; participants: (0.3 + 0.3) + (-0.1 + 0.1); eq1: 1.1 + 0.9.
+        assert!((gains_from_trade(&t) - 0.8).abs() < 1e-12);
+        assert!((participants_utility(&t) - 0.6).abs() < 1e-12);
+        assert!((paper_eq1_welfare(&t) - 2.0).abs() < 1e-12);
+        assert!((budget(&t) - 0.2).abs() < 1e-12);
+        assert!((latency_ms(&t) - 0.5).abs() < 1e-12);
+        // participants' utility = gains − budget, always.
+        assert!((participants_utility(&t) - (gains_from_trade(&t) - budget(&t))).abs() < 1e-12);
+        let cfg = RewardConfig {
+            budget_weight: 2.0,
+            latency_weight: 0.5,
+            ..Default::default()
+        };
+        let m = SlotMetrics::from_trades(1, &t, 4, 5, 1, &cfg);
+        assert!((m.reward - (0.8 - 2.0 * 0.04 - 0.25)).abs() < 1e-12);
+        assert_eq!((m.trades, m.buyers, m.sellers, m.dropped), (2, 4, 5, 1));
+        // buyer surplus: (0.9 − 0.6) + (0.5 − 0.6) = 0.2 over 4 bidders.
+        assert!((m.mean_buyer_utility - 0.2 / 4.0).abs() < 1e-12);
+        // The second trade has the buyer paying 0.6 above its bid 0.5.
+        assert_eq!(m.ir_violations, 1);
+    }
+
+    #[test]
+    fn transfer_latency_is_bits_over_rate() {
+        assert!((transfer_latency_ms(1000, 8e6) - 1.0).abs() < 1e-12);
+    }
+}
