@@ -1,0 +1,2 @@
+//! MAPPO for iovmarket (placeholder while the modules land).
+pub mod nn;
