@@ -18,8 +18,10 @@ pub struct Adam {
     /// Steps taken.
     pub t: u64,
     /// First moments.
+    #[serde(with = "super::bits")]
     pub m: Vec<f32>,
     /// Second moments.
+    #[serde(with = "super::bits")]
     pub v: Vec<f32>,
 }
 

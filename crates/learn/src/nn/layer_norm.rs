@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Real;
+use super::{lane_sum, Real};
 
 /// `y = γ ⊙ (x − mean) / sqrt(var + ε) + β` per row; `γ` then `β` in the parameter vector.
 ///
@@ -61,16 +61,17 @@ impl LayerNorm {
         let eps = T::from_f64(self.eps);
         for r in 0..rows {
             let xr = &x[r * d..(r + 1) * d];
-            let mean = xr.iter().copied().sum::<T>() * inv_d;
-            let var = xr.iter().map(|&v| (v - mean) * (v - mean)).sum::<T>() * inv_d;
+            let mean = lane_sum(xr, xr, |a, _| a) * inv_d;
+            let var = lane_sum(xr, xr, |a, _| (a - mean) * (a - mean)) * inv_d;
             let s = T::ONE / (var + eps).sqrt();
             rstd[r] = s;
             let hr = &mut xhat[r * d..(r + 1) * d];
+            for (h, &v) in hr.iter_mut().zip(xr) {
+                *h = (v - mean) * s;
+            }
             let yr = &mut y[r * d..(r + 1) * d];
-            for j in 0..d {
-                let h = (xr[j] - mean) * s;
-                hr[j] = h;
-                yr[j] = gamma[j] * h + beta[j];
+            for (((o, &h), &g), &b) in yr.iter_mut().zip(&*hr).zip(gamma).zip(beta) {
+                *o = g * h + b;
             }
         }
     }
@@ -91,27 +92,28 @@ impl LayerNorm {
         for r in 0..rows {
             let hr = &xhat[r * d..(r + 1) * d];
             let dr = &dy[r * d..(r + 1) * d];
-            for j in 0..d {
-                gg[j] += dr[j] * hr[j];
-                gb[j] += dr[j];
+            for ((g, &h), &e) in gg.iter_mut().zip(hr).zip(dr) {
+                *g += e * h;
+            }
+            for (g, &e) in gb.iter_mut().zip(dr) {
+                *g += e;
             }
         }
         let Some(dx) = dx else { return };
         let gamma = &params[self.offset..self.offset + d];
         let inv_d = T::from_f64(1.0 / d as f64);
+        let mut g = vec![T::ZERO; d];
         for r in 0..rows {
             let hr = &xhat[r * d..(r + 1) * d];
             let dr = &dy[r * d..(r + 1) * d];
-            let (mut m1, mut m2) = (T::ZERO, T::ZERO);
-            for j in 0..d {
-                let g = dr[j] * gamma[j];
-                m1 += g;
-                m2 += g * hr[j];
+            for ((o, &e), &gm) in g.iter_mut().zip(dr).zip(gamma) {
+                *o = e * gm;
             }
-            let (m1, m2) = (m1 * inv_d, m2 * inv_d);
+            let m1 = lane_sum(&g, &g, |a, _| a) * inv_d;
+            let m2 = lane_sum(&g, hr, |a, h| a * h) * inv_d;
             let s = rstd[r];
-            for (j, o) in dx[r * d..(r + 1) * d].iter_mut().enumerate() {
-                *o = s * (dr[j] * gamma[j] - m1 - hr[j] * m2);
+            for ((o, &e), &h) in dx[r * d..(r + 1) * d].iter_mut().zip(&g).zip(hr) {
+                *o = s * (e - m1 - h * m2);
             }
         }
     }

@@ -291,6 +291,49 @@ pub(crate) fn rows_of<T>(x: &[T], cols: usize) -> std::slice::ChunksExact<'_, T>
     x.chunks_exact(cols.max(1))
 }
 
+/// `Σ f(xᵢ, yᵢ)` over two equally long slices with 8 interleaved accumulators, combined
+/// pairwise.
+///
+/// A plain left-to-right float sum is one long dependency chain that cannot vectorise; eight
+/// lanes can, and the order is still fixed (so results stay deterministic).
+#[inline(always)]
+pub(crate) fn lane_sum<T: Real>(x: &[T], y: &[T], f: impl Fn(T, T) -> T) -> T {
+    let n = x.len().min(y.len());
+    let (x, y) = (&x[..n], &y[..n]);
+    let mut acc = [T::ZERO; 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (a, b) in xc.zip(yc) {
+        for l in 0..8 {
+            acc[l] += f(a[l], b[l]);
+        }
+    }
+    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (&a, &b) in xr.iter().zip(yr) {
+        s += f(a, b);
+    }
+    s
+}
+
+/// Serde helpers that store `f32` vectors as their bit patterns (`u32`), so a checkpoint
+/// round-trips every weight exactly (decimal text would go through `f64` and could round twice).
+pub mod bits {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Serialises `v` as `u32` bit patterns.
+    pub fn serialize<S: Serializer>(v: &[f32], s: S) -> Result<S::Ok, S::Error> {
+        v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>().serialize(s)
+    }
+
+    /// Reads `u32` bit patterns back into `f32`s.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
+        Ok(Vec::<u32>::deserialize(d)?
+            .into_iter()
+            .map(f32::from_bits)
+            .collect())
+    }
+}
+
 /// Finite-difference gradient checks in `f64`, shared by every layer's tests.
 #[cfg(test)]
 pub(crate) mod check {
