@@ -266,3 +266,14 @@ impl Bidder for LearnedBidder {
         }
     }
 }
+
+/// The deterministic actions of `policy` for `agents` observation rows (a convenience for
+/// custom envs; [`LearnedBidder`] does the same inside an [`IovEnv`]).
+pub fn deterministic_actions(policy: &Policy, obs: &[f32], agents: usize) -> Vec<f32> {
+    let mut cache = MlpCache::new(&policy.net, if policy.is_shared() { agents } else { 1 });
+    let mut heads = vec![0.0; agents * policy.outputs()];
+    policy.heads(obs, agents, &mut cache, &mut heads);
+    let mut actions = vec![0.0; agents];
+    policy.mode(&heads, &mut actions);
+    actions
+}
