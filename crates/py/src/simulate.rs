@@ -52,7 +52,7 @@ fn run_episode(
 }
 
 /// Runs `episodes` episodes (episode i with run seed `seed + i`) with `bidder` and returns
-/// per-episode totals as numpy columns, plus per-slot columns `(episodes, T)` under `"slots"`
+/// per-episode totals as numpy columns, plus per-slot columns `(episodes, T)` under `"per_slot"`
 /// when `per_slot`. Episodes run in parallel with the GIL released; results do not depend on the
 /// thread count.
 #[pyfunction]
@@ -120,7 +120,7 @@ pub fn simulate<'py>(
             }
             slots.set_item(name, arr)?;
         }
-        d.set_item("slots", slots)?;
+        d.set_item("per_slot", slots)?;
     }
     Ok(d)
 }
