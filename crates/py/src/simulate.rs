@@ -3,6 +3,7 @@
 use iovmarket::agents::BidderKind;
 use iovmarket::env::{IovEnv, MultiAgentEnv};
 use iovmarket::metrics::{EpisodeMetrics, SlotMetrics};
+use iovmarket::simulation::{episode_seed, run_episode};
 use iovmarket::Scenario;
 use numpy::{PyArray1, PyArray2, PyArrayMethods};
 use pyo3::exceptions::PyValueError;
@@ -21,7 +22,7 @@ use crate::scenario::PyScenario;
 /// One episode's totals and, when asked, its slots.
 type Episode = (EpisodeMetrics, Vec<SlotMetrics>);
 
-fn run_episode(
+fn run(
     scenario: &Scenario,
     bidder: BidderKind,
     episode: usize,
@@ -32,28 +33,18 @@ fn run_episode(
     let mut bidder = bidder
         .build()
         .expect("learned bidders are rejected up front");
-    env.reset(seed)?;
-    let mut total = EpisodeMetrics {
-        episode,
-        ..Default::default()
-    };
     let mut slots = Vec::with_capacity(if per_slot { env.episode_slots() } else { 0 });
-    let mut actions = Vec::new();
-    loop {
-        let out = env.step_with(bidder.as_mut(), &mut actions)?;
-        total.add(&out.metrics);
+    let total = run_episode(&mut env, bidder.as_mut(), episode, seed, |_, m| {
         if per_slot {
-            slots.push(out.metrics);
+            slots.push(*m);
         }
-        if out.truncated {
-            return Ok((total, slots));
-        }
-    }
+    })?;
+    Ok((total, slots))
 }
 
-/// Runs `episodes` episodes (episode i with run seed `seed + i`) with `bidder` and returns
-/// per-episode totals as numpy columns, plus per-slot columns `(episodes, T)` under `"per_slot"`
-/// when `per_slot`. Episodes run in parallel with the GIL released; results do not depend on the
+/// Runs `episodes` episodes (episode i with run seed `seed + i`, see [`episode_seed`]) with
+/// `bidder` and returns per-episode totals as numpy columns, plus per-slot columns
+/// `(episodes, T)` under `"per_slot"` when `per_slot`. Episodes run in parallel with the GIL released; results do not depend on the
 /// thread count.
 #[pyfunction]
 #[pyo3(signature = (scenario, episodes, seed, bidder, per_slot = false))]
@@ -75,13 +66,13 @@ pub fn simulate<'py>(
         .detach(|| {
             (0..episodes)
                 .into_par_iter()
-                .map(|e| run_episode(s, kind, e, seed.wrapping_add(e as u64), per_slot))
+                .map(|e| run(s, kind, e, episode_seed(seed, e), per_slot))
                 .collect::<iovmarket::Result<Vec<_>>>()
         })
         .py()?;
 
     let d = PyDict::new(py);
-    let seeds: Vec<u64> = (0..episodes).map(|e| seed.wrapping_add(e as u64)).collect();
+    let seeds: Vec<u64> = (0..episodes).map(|e| episode_seed(seed, e)).collect();
     d.set_item("seed", PyArray1::from_vec(py, seeds))?;
     for (k, name) in EPISODE_FLOATS.iter().enumerate() {
         let col: Vec<f64> = runs.iter().map(|(m, _)| episode_floats(m)[k]).collect();
