@@ -102,3 +102,24 @@ def test_episode_stays_inside_spaces_and_infos_carry_metrics() -> None:
     assert steps == 100
     assert all(truncs.values()) and env.agents == []
     assert env.step({}) == ({}, {}, {}, {}, {})
+
+
+def test_action_forms_are_equivalent(small) -> None:
+    """(1,) arrays, floats, lists, shuffled keys and missing agents (bid 0) all map the same."""
+    rng = np.random.default_rng(3)
+    row = rng.random(12, dtype=np.float32)
+    row[[2, 7]] = 0.0
+    agents = [f"vehicle_{i}" for i in range(12)]
+    forms = [
+        {a: row[i : i + 1] for i, a in enumerate(agents)},
+        {a: float(row[i]) for i, a in enumerate(agents)},
+        {a: [row[i]] for i, a in reversed(list(enumerate(agents)))},
+        {a: row[i : i + 1] for i, a in enumerate(agents) if i not in (2, 7)},
+        {a: (None if i in (2, 7) else row[i : i + 1]) for i, a in enumerate(agents)},
+    ]
+    results = []
+    for actions in forms:
+        env = iovmarket.parallel_env(**small)
+        env.reset(seed=1)
+        results.append([env.step(actions)[1]["vehicle_0"] for _ in range(5)])
+    assert all(r == results[0] for r in results)

@@ -130,24 +130,39 @@ class IovParallelEnv(ParallelEnv):
     ]:
         if not self.agents:
             return {}, {}, {}, {}, {}
-        acts = self._actions
-        acts.fill(0.0)
-        for agent, action in actions.items():
-            if action is not None:
-                acts[self._index[agent]] = np.asarray(action, dtype=np.float32).reshape(-1)[0]
-        reward, truncated = self._env.step(acts)
+        reward, truncated = self._env.step(self._action_array(actions))
         obs = self._env.observe()
-        active = self._env.active()
+        active = self._env.active().tolist()
         metrics = self._env.metrics()
         agents = self.agents
-        observations = {a: obs[i] for i, a in enumerate(agents)}
+        observations = dict(zip(agents, obs))
         rewards = dict.fromkeys(agents, reward)
         terminations = dict.fromkeys(agents, False)
         truncations = dict.fromkeys(agents, truncated)
-        infos = {a: {**metrics, "active": bool(active[i])} for i, a in enumerate(agents)}
+        infos = {a: {**metrics, "active": act > 0.0} for a, act in zip(agents, active)}
         if truncated:
             self.agents = []
         return observations, rewards, terminations, truncations, infos
+
+    def _action_array(self, actions: dict[str, Any]) -> np.ndarray:
+        """The agent-keyed actions as one float32 array; agents without an action bid 0."""
+        acts = self._actions
+        values = list(actions.values())
+        try:  # fast path: one (1,)-shaped array per agent
+            flat = np.concatenate(values) if values else acts[:0]
+            if flat.shape != (len(values),):
+                raise ValueError
+        except (ValueError, TypeError):
+            flat = np.array(
+                [0.0 if v is None else np.asarray(v).reshape(-1)[0] for v in values],
+                dtype=np.float32,
+            )
+        if len(values) == len(acts) and list(actions) == self.possible_agents:
+            acts[:] = flat
+        else:
+            acts.fill(0.0)
+            acts[[self._index[a] for a in actions]] = flat
+        return acts
 
     def state(self) -> np.ndarray:
         """The global state for a centralised critic, shape ``state_space.shape``."""
