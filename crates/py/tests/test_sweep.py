@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import iovmarket
-from iovmarket.sweep import grid, run_cell, scenario_parts, write_csv_atomic
+from iovmarket._sweep import grid, run_cell, scenario_parts, write_csv_atomic
 
 ray = pytest.importorskip("ray")
 

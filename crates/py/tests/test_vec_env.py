@@ -99,3 +99,32 @@ def test_simulate_uses_the_configured_bidder_and_rejects_learned(small) -> None:
         iovmarket.simulate(bidder="learned", **small)
     with pytest.raises(ValueError, match="not a bidder"):
         iovmarket.simulate(bidder="greedy", **small)
+
+
+def test_simulate_and_vec_env_release_the_gil() -> None:
+    """A Python thread keeps running while Rust works: the longest stall of a busy loop in the
+    main thread stays far below the duration of the call in the other thread."""
+    import threading
+    import time
+
+    venv = iovmarket.VecEnv(8)
+    actions = np.full((8, 80), 0.5, dtype=np.float32)
+
+    def work() -> None:
+        iovmarket.simulate(episodes=16)
+        for _ in range(5):
+            venv.reset()
+            for _ in range(100):
+                venv.step(actions)
+
+    worker = threading.Thread(target=work)
+    start = time.perf_counter()
+    worker.start()
+    last, longest = time.perf_counter(), 0.0
+    while worker.is_alive():
+        now = time.perf_counter()
+        longest = max(longest, now - last)
+        last = now
+    duration = time.perf_counter() - start
+    assert duration > 0.05, "the call is long enough to tell"
+    assert longest < 0.5 * duration, (longest, duration)

@@ -14,10 +14,10 @@ A Rust simulator (RSUs clear local double auctions every slot; VMs sell, vehicle
 """
 
 from ._core import ConfigError, EpisodeOverError, Scenario, __version__
-from .env import IovParallelEnv, env, parallel_env
-from .simulation import simulate
-from .sweep import sweep
-from .vector import VecEnv
+from ._env import IovParallelEnv, env, parallel_env
+from ._simulation import simulate
+from ._sweep import sweep
+from ._vector import VecEnv
 
 __all__ = [
     "ConfigError",
