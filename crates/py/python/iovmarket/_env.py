@@ -107,6 +107,10 @@ class IovParallelEnv(ParallelEnv):
     def reset(
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+        """Starts an episode of run seed ``seed`` (by default the next one; see the class docs).
+
+        ``options`` is accepted for the PettingZoo API and ignored.
+        """
         if seed is None:
             seed = self._next_seed
         seed = int(seed)
@@ -128,6 +132,8 @@ class IovParallelEnv(ParallelEnv):
         dict[str, bool],
         dict[str, dict[str, Any]],
     ]:
+        """Plays one slot; ``actions`` maps agents to a value in [0, 1] (a ``(1,)`` array, a
+        number or ``None``); agents left out, or ``None``, bid 0 (sit out)."""
         if not self.agents:
             return {}, {}, {}, {}, {}
         reward, truncated = self._env.step(self._action_array(actions))
