@@ -79,8 +79,16 @@ def test_metadata_spaces_and_shapes() -> None:
     assert "vehicle_0" in (env.__doc__ or "") and "Version history" in (env.__doc__ or "")
 
 
-def test_episode_stays_inside_spaces_and_infos_carry_metrics() -> None:
-    env = iovmarket.parallel_env(scenario__vehicles=40)
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"market.vm_capacity": 3, "market.vm_power_resample": "per_episode"},
+        {"agents.observation": "paper", "channel.bandwidth_hz": 2e7},
+    ],
+)
+def test_episode_stays_inside_spaces_and_infos_carry_metrics(overrides) -> None:
+    env = iovmarket.parallel_env({"scenario.vehicles": 40, **overrides})
     obs, infos = env.reset(seed=7)
     rng = np.random.default_rng(0)
     steps = 0
