@@ -23,12 +23,18 @@ struct Cli {
 enum Command {
     /// Run episodes with fixed bidders and print a summary (optionally write CSVs).
     Simulate(commands::simulate::Args),
+    /// Train bidders with MAPPO (or IPPO); writes a checkpoint and a per-epoch CSV.
+    Train(commands::train::Args),
+    /// Play episodes with a trained policy and print the summary table.
+    Evaluate(commands::evaluate::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Simulate(args) => commands::simulate::run(args),
+        Command::Train(args) => commands::train::run(args),
+        Command::Evaluate(args) => commands::evaluate::run(args),
     };
     match result {
         Ok(code) => code,
