@@ -23,7 +23,11 @@ pub struct ConfigArgs {
 impl ConfigArgs {
     /// The validated scenario: file (or the embedded paper preset), then `--set`s, then `extra`.
     pub fn scenario(&self, extra: &[(String, String)]) -> Result<Scenario> {
-        self.scenario_or(iovmarket::config::PAPER_TOML, "built-in paper config", extra)
+        self.scenario_or(
+            iovmarket::config::PAPER_TOML,
+            "built-in paper config",
+            extra,
+        )
     }
 
     /// As [`ConfigArgs::scenario`], with `base` (described by `base_origin`) instead of the

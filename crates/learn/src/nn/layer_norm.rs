@@ -76,18 +76,19 @@ impl LayerNorm {
         }
     }
 
-    /// Accumulates `∂γ`, `∂β` and, if asked, writes `dx` from `dy` and the forward cache.
+    /// Accumulates `∂γ`, `∂β` and, if asked, writes `dx` from `dy` and the forward cache
+    /// `saved = (x̂, 1/σ)`.
     pub fn backward<T: Real>(
         &self,
         params: &[T],
-        xhat: &[T],
-        rstd: &[T],
+        saved: (&[T], &[T]),
         dy: &[T],
         rows: usize,
         dx: Option<&mut [T]>,
         grads: &mut [T],
     ) {
         let d = self.dim;
+        let (xhat, rstd) = saved;
         let (gg, gb) = grads[self.offset..self.offset + 2 * d].split_at_mut(d);
         for r in 0..rows {
             let hr = &xhat[r * d..(r + 1) * d];
@@ -149,10 +150,7 @@ mod tests {
             .iter()
             .map(|v| v + 1.0)
             .collect();
-        let x: Vec<f64> = check::random(rows * d, 5)
-            .iter()
-            .map(|v| 3.0 * v)
-            .collect();
+        let x: Vec<f64> = check::random(rows * d, 5).iter().map(|v| 3.0 * v).collect();
         let c = check::random(rows * d, 6);
         let loss = |p: &[f64], x: &[f64]| {
             let (mut y, mut h, mut s) = (vec![0.0; rows * d], vec![0.0; rows * d], vec![0.0; rows]);
@@ -163,7 +161,7 @@ mod tests {
         ln.forward(&p, &x, rows, &mut y, &mut h, &mut s);
         let mut grads = vec![0.0; p.len()];
         let mut dx = vec![0.0; rows * d];
-        ln.backward(&p, &h, &s, &c, rows, Some(&mut dx), &mut grads);
+        ln.backward(&p, (&h, &s), &c, rows, Some(&mut dx), &mut grads);
         check::grad(|q| loss(q, &x), &p, &grads, 1e-7);
         check::grad(|q| loss(&p, q), &x, &dx, 1e-7);
     }
