@@ -16,6 +16,15 @@
 //!   rollout's per-env streams a run is bit-identical for any thread count, and a run resumed from a checkpoint is bit-identical to
 //!   an uninterrupted one (every random stream is a pure function of the seed and the epoch).
 //!
+//! ## Limitations
+//! - Episodes end by truncation at T; the last slot is treated as terminal (no bootstrap), as in
+//!   the reference implementation. The critic sees t/T, so it can learn the horizon.
+//! - `share_policy = false` gives each agent its own actor (and Adam state, and grad-norm clip);
+//!   the critic stays one network (centralised: there is one value per slot anyway; local: one
+//!   network applied to each agent's observation).
+//! - The local (IPPO) critic's value loss covers all agent-samples, active or not (the return
+//!   is defined for every agent, since all share the reward).
+//!
 //! ## Performance
 //! The centralised critic runs once per (env, slot), not once per agent. The actor update only
 //! touches active samples. Both work on chunks of [`CHUNK`] rows whose activations stay in cache.

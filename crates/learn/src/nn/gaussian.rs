@@ -64,7 +64,13 @@ impl SquashedGaussian {
     /// `log N(u; μ, σ)` and its derivatives with respect to μ and log σ.
     #[inline]
     pub fn log_prob_pre<T: Real>(u: T, mu: T, log_std: T) -> (T, T, T) {
-        let inv_var = (T::from_f64(-2.0) * log_std).exp();
+        Self::log_prob_pre_with(u, mu, log_std, (T::from_f64(-2.0) * log_std).exp())
+    }
+
+    /// [`SquashedGaussian::log_prob_pre`] with `1/σ²` precomputed (σ is state-independent, so a
+    /// batch needs one `exp`, not one per sample).
+    #[inline(always)]
+    pub fn log_prob_pre_with<T: Real>(u: T, mu: T, log_std: T, inv_var: T) -> (T, T, T) {
         let d = u - mu;
         let q = d * d * inv_var;
         let lp = T::from_f64(-0.5) * q - log_std - T::from_f64(HALF_LN_2PI);
@@ -80,7 +86,12 @@ impl SquashedGaussian {
     /// `∂H/∂μ` and `∂H/∂log σ` of the squashed entropy (see the module docs).
     #[inline]
     pub fn entropy_grad<T: Real>(mu: T, log_std: T) -> (T, T) {
-        let sigma = log_std.exp();
+        Self::entropy_grad_with(mu, log_std.exp())
+    }
+
+    /// [`SquashedGaussian::entropy_grad`] with σ given.
+    #[inline(always)]
+    pub fn entropy_grad_with<T: Real>(mu: T, sigma: T) -> (T, T) {
         let half = T::from_f64(0.5);
         let (mut dmu, mut dls) = (T::ZERO, T::ZERO);
         for k in 0..4 {

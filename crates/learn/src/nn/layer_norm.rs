@@ -66,12 +66,11 @@ impl LayerNorm {
             let s = T::ONE / (var + eps).sqrt();
             rstd[r] = s;
             let hr = &mut xhat[r * d..(r + 1) * d];
-            for (h, &v) in hr.iter_mut().zip(xr) {
-                *h = (v - mean) * s;
-            }
             let yr = &mut y[r * d..(r + 1) * d];
-            for (((o, &h), &g), &b) in yr.iter_mut().zip(&*hr).zip(gamma).zip(beta) {
-                *o = g * h + b;
+            for ((((h, o), &v), &g), &b) in hr.iter_mut().zip(yr).zip(xr).zip(gamma).zip(beta) {
+                let n = (v - mean) * s;
+                *h = n;
+                *o = g * n + b;
             }
         }
     }
@@ -93,11 +92,9 @@ impl LayerNorm {
         for r in 0..rows {
             let hr = &xhat[r * d..(r + 1) * d];
             let dr = &dy[r * d..(r + 1) * d];
-            for ((g, &h), &e) in gg.iter_mut().zip(hr).zip(dr) {
+            for (((g, b), &h), &e) in gg.iter_mut().zip(gb.iter_mut()).zip(hr).zip(dr) {
                 *g += e * h;
-            }
-            for (g, &e) in gb.iter_mut().zip(dr) {
-                *g += e;
+                *b += e;
             }
         }
         let Some(dx) = dx else { return };

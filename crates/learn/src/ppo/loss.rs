@@ -124,17 +124,22 @@ pub fn actor_chunk<T: Real>(
     match layout.distribution {
         BidDistribution::SquashedGaussian => {
             let ls = params[layout.log_std];
+            let sigma = ls.exp();
+            // The same expression as in `log_prob_pre` (used by the rollout), so the first pass
+            // reproduces the rollout's log-probabilities exactly.
+            let inv_var = (T::from_f64(-2.0) * ls).exp();
             let mut dls = 0.0f64;
             let (eh_mu, eh_ls) = (T::from_f64(c_h * inv_n), c_h * inv_n);
             for r in 0..n {
                 let mu = out[r];
-                let (lp, dmu_lp, dls_lp) = SquashedGaussian::log_prob_pre(rows.sample[r], mu, ls);
+                let (lp, dmu_lp, dls_lp) =
+                    SquashedGaussian::log_prob_pre_with(rows.sample[r], mu, ls, inv_var);
                 let ratio = (lp - rows.logp_old[r]).to_f64().exp();
                 let adv = rows.adv[r].to_f64();
                 let (loss, g) = ppo_term(ratio, adv, coefs.clip);
                 sums.policy += loss;
                 sums.clipped += ((ratio - 1.0).abs() > coefs.clip) as usize;
-                let (dmu_h, dls_h) = SquashedGaussian::entropy_grad(mu, ls);
+                let (dmu_h, dls_h) = SquashedGaussian::entropy_grad_with(mu, sigma);
                 let g = T::from_f64(g * inv_n);
                 dhead[r] = g * dmu_lp - eh_mu * dmu_h;
                 dls += (g * dls_lp).to_f64() - eh_ls * dls_h.to_f64();
