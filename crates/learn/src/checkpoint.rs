@@ -21,11 +21,11 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use iovmarket::config::Scenario;
+use iovmarket::config::{BidDistribution, Scenario};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::nn::Adam;
+use crate::nn::{Adam, Mlp};
 use crate::policy::Policy;
 use crate::ppo::ValueNorm;
 use crate::rollout::Critic;
@@ -188,6 +188,18 @@ impl Snapshot {
         if pl.net.inputs() != pl.obs_dim {
             return Err("actor input length differs from obs_dim".into());
         }
+        let outputs = match pl.distribution {
+            BidDistribution::SquashedGaussian => 1,
+            BidDistribution::Beta => 2,
+        };
+        if pl.net.outputs() != outputs {
+            return Err("actor head does not fit the bid distribution".into());
+        }
+        for (what, net) in [("actor", &pl.net), ("critic", &self.critic.net)] {
+            if !canonical(net) {
+                return Err(format!("inconsistent {what} layer layout"));
+            }
+        }
         for (i, a) in pl.actors.iter().enumerate() {
             if a.0.len() != want {
                 return Err(format!(
@@ -236,6 +248,14 @@ impl Snapshot {
         })?;
         Self::decode(&bytes, path)
     }
+}
+
+/// Whether `net` is exactly the layout [`Mlp::new`] builds for its sizes (so no layer can index
+/// outside the parameter vector).
+fn canonical(net: &Mlp) -> bool {
+    let hidden: Vec<usize> = net.hidden.iter().map(|(l, _)| l.outputs).collect();
+    let rebuilt = Mlp::new(net.inputs(), &hidden, net.outputs(), 0, net.activation);
+    rebuilt == *net && net.input_norm.eps > 0.0
 }
 
 /// Writes `bytes` to `path` through a synced temporary file and a rename.

@@ -59,6 +59,11 @@ fn corrupt_truncated_and_foreign_files_are_errors() {
     snap.policy.actors[0].0.pop();
     let e = Snapshot::decode(&snap.encode(), p).unwrap_err();
     assert!(e.to_string().contains("actor 0 has"), "{e}");
+    // A layer layout that would index outside the parameters.
+    let mut snap = Snapshot::decode(&bytes, p).unwrap();
+    snap.policy.net.hidden[1].0.offset += 5;
+    let e = Snapshot::decode(&snap.encode(), p).unwrap_err();
+    assert!(e.to_string().contains("layout"), "{e}");
     // Every truncation point is an error, not a panic.
     for cut in (0..bytes.len()).step_by(97) {
         assert!(Snapshot::decode(&bytes[..cut], p).is_err());
