@@ -91,6 +91,35 @@ fn train_resume_and_evaluate() {
     assert!(text.contains("bidder learned"), "{text}");
     assert!(text.contains("welfare (gains from trade)"), "{text}");
     assert!(text.contains("IR violations"), "{text}");
+    // simulate plays the same policy with --bidder learned: the same episodes, the same table.
+    let o2 = iovmarket(&[
+        "simulate",
+        "--bidder",
+        "learned",
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+        "--episodes",
+        "2",
+        "--set",
+        "scenario.vehicles=10",
+        "--set",
+        "scenario.episode_slots=12",
+        "--set",
+        "train.n_envs=2",
+        "--set",
+        "train.ppo_epochs=2",
+    ]);
+    assert!(o2.status.success(), "{}", stderr(&o2));
+    let sim = String::from_utf8(o2.stdout).unwrap();
+    let body = |t: &str| t.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(
+        body(&sim),
+        body(&text),
+        "simulate:\n{sim}\nevaluate:\n{text}"
+    );
+    let o = iovmarket(&["simulate", "--bidder", "learned"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--checkpoint"), "{}", stderr(&o));
     // No temporary files are left behind.
     for e in std::fs::read_dir(&out).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();

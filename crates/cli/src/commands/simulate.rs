@@ -4,10 +4,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use iovmarket::agents::BidderKind;
+use iovmarket::agents::{Bidder, BidderKind};
 use iovmarket::env::IovEnv;
 use iovmarket::metrics::EpisodeMetrics;
 use iovmarket::simulation::{episode_seed, run_episode};
+use iovmarket_learn::{LearnedBidder, Snapshot};
 use serde::Serialize;
 
 use super::ConfigArgs;
@@ -22,9 +23,12 @@ pub struct Args {
     /// Clearing rule (overrides `market.mechanism`).
     #[arg(long)]
     pub mechanism: Option<String>,
-    /// `truthful`, `random` or `shaded:F` (overrides `agents.bidder`).
+    /// `truthful`, `random`, `shaded:F` or `learned` (overrides `agents.bidder`).
     #[arg(long)]
     pub bidder: Option<String>,
+    /// Checkpoint of a trained policy, for `--bidder learned` (deterministic bids).
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
     /// Number of episodes; episode e uses seed + e.
     #[arg(long, default_value_t = 1)]
     pub episodes: usize,
@@ -62,11 +66,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
         bail!("--episodes: 0 is out of range; expected an integer >= 1");
     }
     let kind = BidderKind::parse(&scenario.agents.bidder).map_err(anyhow::Error::msg)?;
-    let Some(mut bidder) = kind.build() else {
-        bail!("agents.bidder = \"learned\" needs a trained policy: use `iovmarket evaluate --checkpoint FILE`");
-    };
     let seed = scenario.scenario.seed;
     let mut env = IovEnv::new(scenario.clone()).context("cannot build the environment")?;
+    let mut bidder: Box<dyn Bidder> = match (kind.build(), &args.checkpoint) {
+        (Some(b), None) => b,
+        (None, Some(path)) => {
+            let snap = Snapshot::load(path).context("cannot load the checkpoint")?;
+            Box::new(LearnedBidder::new(snap.policy, &env)?)
+        }
+        (None, None) => bail!("agents.bidder = \"learned\" needs --checkpoint FILE"),
+        (Some(b), Some(_)) => bail!(
+            "--checkpoint is only for --bidder learned (the bidder is {})",
+            b.name()
+        ),
+    };
     let keep_slots = args.out.is_some();
     let (mut slots, mut prices, mut episodes) =
         (Vec::new(), Vec::new(), Vec::<EpisodeMetrics>::new());
