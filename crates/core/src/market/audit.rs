@@ -372,7 +372,7 @@ pub fn random_market(rng: &mut ChaCha8Rng, max_orders: usize, price_max: f64) ->
     let n_bids = rng.gen_range(0..=max_orders);
     let n_asks = rng.gen_range(0..=max_orders);
     let style = rng.gen_range(0..3u8);
-    let mut price = |rng: &mut ChaCha8Rng| match style {
+    let price = |rng: &mut ChaCha8Rng| match style {
         0 => (rng.gen_range(0..=12u32) as f64 / 12.0) * price_max,
         1 => (rng.gen_range(0..=4u32) as f64 / 4.0) * price_max,
         _ => rng.gen_range(0.0..price_max),
