@@ -1,4 +1,5 @@
 //! Env step cost for the paper scenario (80 vehicles, 4 RSUs, McAfee, truthful bids).
+#![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use iovmarket::agents::{Bidder, TruthfulBidder};

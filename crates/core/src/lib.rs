@@ -38,6 +38,7 @@ pub mod metrics;
 pub mod mobility;
 pub mod rng;
 pub mod rsu;
+pub mod simulation;
 pub mod workload;
 
 pub use config::Scenario;
