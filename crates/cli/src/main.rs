@@ -23,12 +23,18 @@ struct Cli {
 enum Command {
     /// Run episodes with fixed bidders and print a summary (optionally write CSVs).
     Simulate(commands::simulate::Args),
+    /// Clear one market read as JSON (`{"bids": [..], "asks": [..]}`) and print the trades.
+    Clear(commands::clear::Args),
+    /// Check mechanisms' claimed properties (IR, budget, truthfulness) on random markets.
+    Audit(commands::audit::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Simulate(args) => commands::simulate::run(args),
+        Command::Clear(args) => commands::clear::run(args),
+        Command::Audit(args) => commands::audit::run(args),
     };
     match result {
         Ok(code) => code,

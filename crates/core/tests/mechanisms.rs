@@ -29,8 +29,7 @@ use std::collections::BTreeMap;
 use iovmarket::config::MarketConfig;
 use iovmarket::market::audit::{self, Market, Scratch};
 use iovmarket::market::testing::{MechanismTester, Outcome};
-use iovmarket::market::{clear_prices, Mechanism, MechanismKind, Trade};
-use iovmarket::rng::{stream, Stream};
+use iovmarket::market::{clear_prices, market_stream, Mechanism, MechanismKind, Trade};
 use proptest::prelude::*;
 
 fn mechanisms() -> Vec<MechanismKind> {
@@ -80,7 +79,7 @@ fn distinct_market() -> impl Strategy<Value = (Market, Vec<usize>, Vec<usize>)> 
 }
 
 fn clear(m: &dyn Mechanism, market: &Market, seed: u64) -> Vec<Trade> {
-    let mut rng = stream(seed, Stream::Market, 0, 0);
+    let mut rng = market_stream(seed);
     clear_prices(m, &market.bids, &market.asks, &mut rng).unwrap()
 }
 
@@ -164,10 +163,9 @@ proptest! {
 
     #[test]
     fn no_profitable_misreport_for_claimed_sides(m in market(6), seed in any::<u64>()) {
-        let rng = stream(seed, Stream::Market, 0, 0);
         let mut scratch = Scratch::default();
         for mech in mechanisms() {
-            let r = audit::audit_market(&mech, &m, 0, &rng, 2.0, &mut scratch);
+            let r = audit::audit_market(&mech, &m, seed, 2.0, &mut scratch);
             prop_assert!(r.passes(), "{} breaks {:?}: {:#?}", mech.name(), r.broken_claims(), r);
         }
     }

@@ -1,5 +1,7 @@
 //! One module per subcommand, plus the flags they share.
 
+pub mod audit;
+pub mod clear;
 pub mod simulate;
 
 use std::path::PathBuf;

@@ -4,7 +4,8 @@
 //!
 //! ## What is checked
 //! For each random market (0–7 bids and 0–7 asks, so empty and one-sided markets occur; prices
-//! on a 0.1 grid, a 0.3 grid (ties and zeros) or continuous in [0, `price_max`]):
+//! in [0, `price_max`] on a grid of 13 levels, a grid of 5 levels (many ties and zeros) or
+//! continuous, rounded to 0.001 so that examples print exactly):
 //! - **Individual rationality and well-formedness** of the truthful outcome: indices in range,
 //!   every buyer and seller in at most one trade, finite prices, a winning buyer pays at most its
 //!   bid and a winning seller gets at least its ask. Losers appear in no trade, so they pay and
@@ -12,14 +13,17 @@
 //! - **The budget property** the mechanism claims ([`BudgetProperty::holds`]).
 //! - **Truthfulness**: for every buyer and every seller, taking its order as its true value v,
 //!   every misreport x on the grid (0, `price_max`, v ± 0.01, v ± 0.05·j for j = 1..4, every other
-//!   price in the market and those ± 0.001; all within [0, `price_max`], x ≠ v) is cleared and the
+//!   price in the market and those ± 0.001; rounded to 1e-6, within [0, `price_max`], x ≠ v) is
+//!   cleared and the
 //!   agent's utility (v − payment for a buyer, receipt − v for a seller, 0 without a trade) is
 //!   compared with its truthful utility. A gain above 1e-9 is a profitable misreport. Misreports
 //!   are checked on both sides for every mechanism; they count as a broken claim only for a side
 //!   the mechanism claims truthful.
 //!
 //! ## Randomised rules: same stream
-//! The truthful and every misreported market are cleared with clones of one stream per market.
+//! The truthful and every misreported market are cleared with clones of one stream per market:
+//! market i of a run with seed s uses [`market_stream`]`(s + i)`, the stream of
+//! `iovmarket clear --seed <s + i>`, so every example can be replayed from the command line.
 //! Tie-breaking keys are drawn per input position, so each agent keeps its key whatever it
 //! reports, and SBBA's lottery is bound to those keys: the comparison is therefore ex post, for
 //! every realisation of the stream, which is stronger than comparing expected utilities (a rule
@@ -33,7 +37,7 @@
 use rand::Rng;
 use rayon::prelude::*;
 
-use super::{budget, BudgetProperty, Mechanism, OrderBook, Properties, Trade};
+use super::{budget, market_stream, BudgetProperty, Mechanism, OrderBook, Properties, Trade};
 use crate::rng::{stream, ChaCha8Rng, Stream};
 
 /// Tolerance for IR and gains: rounding in prices such as (b + a)/2 is not a violation.
@@ -96,8 +100,8 @@ impl Default for AuditConfig {
 pub struct Violation {
     /// The market (truthful reports).
     pub market: Market,
-    /// Index of the market in the run (its stream is derived from it).
-    pub market_index: u64,
+    /// Seed of the market stream ([`market_stream`]): `iovmarket clear --seed` replays it.
+    pub seed: u64,
     /// What went wrong.
     pub message: String,
 }
@@ -107,8 +111,8 @@ pub struct Violation {
 pub struct Misreport {
     /// The market (truthful reports).
     pub market: Market,
-    /// Index of the market in the run (its stream is derived from it).
-    pub market_index: u64,
+    /// Seed of the market stream ([`market_stream`]): `iovmarket clear --seed` replays it.
+    pub seed: u64,
     /// Side of the deviating agent.
     pub side: Side,
     /// Index of the agent in `market.bids` or `market.asks`.
@@ -248,8 +252,8 @@ pub fn audit<M: Mechanism + ?Sized>(mechanism: &M, config: &AuditConfig) -> Audi
         .map_init(Scratch::default, |scratch, i| {
             let mut gen = stream(config.seed, Stream::User, i, 0);
             let market = random_market(&mut gen, config.max_orders, config.price_max);
-            let rng = stream(config.seed, Stream::Market, i, 0);
-            audit_market(mechanism, &market, i, &rng, config.price_max, scratch)
+            let seed = config.seed.wrapping_add(i);
+            audit_market(mechanism, &market, seed, config.price_max, scratch)
         })
         .collect();
     let mut total = AuditReport::empty(mechanism.name(), mechanism.properties());
@@ -269,20 +273,20 @@ pub struct Scratch {
 }
 
 /// Audits one market: IR and budget of the truthful outcome, then every misreport on the grid,
-/// every run with a clone of `rng`. `market_index` only labels the examples.
+/// every run with a clone of [`market_stream`]`(seed)`.
 pub fn audit_market<M: Mechanism + ?Sized>(
     mechanism: &M,
     market: &Market,
-    market_index: u64,
-    rng: &ChaCha8Rng,
+    seed: u64,
     price_max: f64,
     scratch: &mut Scratch,
 ) -> AuditReport {
+    let rng = &market_stream(seed);
     let mut report = AuditReport::empty(mechanism.name(), mechanism.properties());
     report.markets = 1;
     let violation = |message: String| Violation {
         market: market.clone(),
-        market_index,
+        seed,
         message,
     };
 
@@ -330,7 +334,7 @@ pub fn audit_market<M: Mechanism + ?Sized>(
                     if tally.example.as_ref().map_or(true, |e| gain > e.gain) {
                         tally.example = Some(Misreport {
                             market: market.clone(),
-                            market_index,
+                            seed,
                             side,
                             agent,
                             true_value: value,
@@ -366,8 +370,9 @@ fn run<M: Mechanism + ?Sized>(
     mechanism.clear(&scratch.book, &mut rng, &mut scratch.trades);
 }
 
-/// A random market: 0..=`max_orders` bids and asks, prices in [0, `price_max`] on a 0.1 grid,
-/// a coarse grid of 5 levels (many ties and zeros) or continuous, one style per market.
+/// A random market: 0..=`max_orders` bids and asks, prices in [0, `price_max`] on a grid of 13
+/// levels, a coarse grid of 5 levels (many ties and zeros) or continuous, one style per market,
+/// all rounded to 0.001.
 pub fn random_market(rng: &mut ChaCha8Rng, max_orders: usize, price_max: f64) -> Market {
     let n_bids = rng.gen_range(0..=max_orders);
     let n_asks = rng.gen_range(0..=max_orders);
@@ -377,8 +382,8 @@ pub fn random_market(rng: &mut ChaCha8Rng, max_orders: usize, price_max: f64) ->
         1 => (rng.gen_range(0..=4u32) as f64 / 4.0) * price_max,
         _ => rng.gen_range(0.0..price_max),
     };
-    let bids = (0..n_bids).map(|_| price(rng)).collect();
-    let asks = (0..n_asks).map(|_| price(rng)).collect();
+    let bids = (0..n_bids).map(|_| round_to(price(rng), 1e3)).collect();
+    let asks = (0..n_asks).map(|_| round_to(price(rng), 1e3)).collect();
     Market { bids, asks }
 }
 
@@ -393,9 +398,17 @@ pub fn misreport_grid(value: f64, market: &Market, price_max: f64, grid: &mut Ve
     for &p in market.bids.iter().chain(&market.asks) {
         grid.extend([p, p - 0.001, p + 0.001]);
     }
+    for x in grid.iter_mut() {
+        *x = round_to(*x, 1e6);
+    }
     grid.retain(|&x| (0.0..=price_max).contains(&x) && x != value);
     grid.sort_unstable_by(f64::total_cmp);
     grid.dedup();
+}
+
+/// `x` rounded to a multiple of 1/`scale` (the double nearest to that decimal).
+fn round_to(x: f64, scale: f64) -> f64 {
+    (x * scale).round() / scale
 }
 
 /// The utility of agent `agent` on `side` with true value `value` under `trades`: value − payment
@@ -521,12 +534,11 @@ mod tests {
             bids: vec![0.9],
             asks: vec![0.4],
         };
-        let rng = stream(0, Stream::Market, 0, 0);
-        let r = audit_market(&Kda::default(), &m, 0, &rng, 1.2, &mut Scratch::default());
+        let r = audit_market(&Kda::default(), &m, 0, 1.2, &mut Scratch::default());
         let ex = r.buyer_misreports.example.unwrap();
         assert_eq!((ex.agent, ex.misreport), (0, 0.4));
         assert!((ex.gain - 0.25).abs() < 1e-12);
-        let r = audit_market(&McAfee, &m, 0, &rng, 1.2, &mut Scratch::default());
+        let r = audit_market(&McAfee, &m, 0, 1.2, &mut Scratch::default());
         assert_eq!(r.profitable_misreports(), 0);
         assert!(r.passes());
     }

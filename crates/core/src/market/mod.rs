@@ -262,6 +262,12 @@ pub trait Mechanism: Send + Sync + std::fmt::Debug {
     fn clear(&self, book: &OrderBook, rng: &mut ChaCha8Rng, trades: &mut Vec<Trade>);
 }
 
+/// The stream of a standalone market (`iovmarket clear --seed`, audits, tests): tie-breaking keys,
+/// then the draws of randomised rules.
+pub fn market_stream(seed: u64) -> ChaCha8Rng {
+    crate::rng::stream(seed, crate::rng::Stream::Market, 0, 0)
+}
+
 /// Clears one market given as prices: validates them, builds the book (ties broken by `rng`) and
 /// returns the trades, with indices into `bids` and `asks`.
 ///

@@ -5,8 +5,8 @@
 //! tests only.
 
 use super::audit::{self, AuditConfig, AuditReport};
-use super::{budget, Mechanism, OrderBook, Trade};
-use crate::rng::{stream, ChaCha8Rng, Stream};
+use super::{budget, market_stream, Mechanism, OrderBook, Trade};
+use crate::rng::ChaCha8Rng;
 
 /// Clears markets with one mechanism and one seed, asserting the mechanism's claims.
 #[derive(Debug, Clone)]
@@ -75,9 +75,9 @@ impl<M: Mechanism> MechanismTester<M> {
         &self.mechanism
     }
 
-    /// The market stream for the current seed.
+    /// The market stream for the current seed ([`market_stream`]).
     pub fn stream(&self) -> ChaCha8Rng {
-        stream(self.seed, Stream::Market, 0, 0)
+        market_stream(self.seed)
     }
 
     /// Clears `bids` vs `asks` and asserts the outcome is well formed, individually rational and
