@@ -28,7 +28,10 @@ fn all_mechanisms_keep_their_claims() {
         "second_price",
         "random",
     ] {
-        assert!(text.contains(&format!("\n{name}: claims")), "{name}: {text}");
+        assert!(
+            text.contains(&format!("\n{name}: claims")),
+            "{name}: {text}"
+        );
     }
     for row in [
         "markets tried",
@@ -40,13 +43,24 @@ fn all_mechanisms_keep_their_claims() {
     ] {
         assert_eq!(text.matches(row).count(), 7, "{row}: {text}");
     }
-    assert!(!text.contains("claim broken") && !text.contains("FAIL"), "{text}");
+    assert!(
+        !text.contains("claim broken") && !text.contains("FAIL"),
+        "{text}"
+    );
     assert!(text.contains("every mechanism keeps the properties it claims"));
 }
 
 #[test]
 fn non_truthful_rules_show_expected_misreports() {
-    let o = iovmarket(&["audit", "--mechanism", "kda", "--markets", "100", "--seed", "4"]);
+    let o = iovmarket(&[
+        "audit",
+        "--mechanism",
+        "kda",
+        "--markets",
+        "100",
+        "--seed",
+        "4",
+    ]);
     let text = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{text}");
     assert!(text.contains("(expected: not claimed)"), "{text}");
@@ -59,7 +73,10 @@ fn non_truthful_rules_show_expected_misreports() {
 fn the_example_misreport_replays_with_clear() {
     let o = iovmarket(&["audit", "--mechanism", "second_price", "--markets", "100"]);
     let text = stdout(&o);
-    let line = text.lines().find(|l| l.contains("example misreport:")).expect(&text);
+    let line = text
+        .lines()
+        .find(|l| l.contains("example misreport:"))
+        .expect(&text);
     // "  example misreport: seller 3 with true value 0 reports 1.2 and gains 1.200000"
     let words: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(words[2], "seller", "{line}");
@@ -81,7 +98,12 @@ fn the_example_misreport_replays_with_clear() {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(market.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(market.as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         v["trades"]
@@ -97,7 +119,10 @@ fn the_example_misreport_replays_with_clear() {
     let honest = utility(market);
     m["asks"][agent] = report.into();
     let lying = utility(&m.to_string());
-    assert!((lying - honest - gain).abs() < 1e-6, "{honest} {lying} {gain}");
+    assert!(
+        (lying - honest - gain).abs() < 1e-6,
+        "{honest} {lying} {gain}"
+    );
 }
 
 #[test]

@@ -90,8 +90,7 @@ fn same_seed_same_output_and_seeds_matter_for_random() {
     let market = r#"{"bids": [9, 8, 7, 6], "asks": [1, 2, 3, 4]}"#;
     let run = |seed: &str| clear(&["--mechanism", "random", "--seed", seed], market).stdout;
     assert_eq!(run("5"), run("5"));
-    let distinct: std::collections::BTreeSet<_> =
-        (0..20).map(|s| run(&s.to_string())).collect();
+    let distinct: std::collections::BTreeSet<_> = (0..20).map(|s| run(&s.to_string())).collect();
     assert!(distinct.len() > 1);
 }
 
@@ -112,14 +111,29 @@ fn empty_and_one_sided_markets() {
 fn bad_input_is_a_user_error_naming_the_problem() {
     for (market, want) in [
         (r#"{"bids": [1, NaN], "asks": [0]}"#, "bids[1] = NaN"),
-        (r#"{"bids": [1], "asks": [0, Infinity]}"#, "asks[1] = Infinity"),
+        (
+            r#"{"bids": [1], "asks": [0, Infinity]}"#,
+            "asks[1] = Infinity",
+        ),
         (r#"{"bids": [1e999], "asks": []}"#, "bids[0] = 1e999"),
-        (r#"{"bids": [1, -2], "asks": []}"#, "bids[1] = -2: must be >= 0"),
-        (r#"{"bids": [1], "asks": ["0.5"]}"#, "asks[0]: expected a number"),
-        (r#"{"bids": [true], "asks": []}"#, "bids[0]: expected a number"),
+        (
+            r#"{"bids": [1, -2], "asks": []}"#,
+            "bids[1] = -2: must be >= 0",
+        ),
+        (
+            r#"{"bids": [1], "asks": ["0.5"]}"#,
+            "asks[0]: expected a number",
+        ),
+        (
+            r#"{"bids": [true], "asks": []}"#,
+            "bids[0]: expected a number",
+        ),
         (r#"{"bids": [1]}"#, "missing field `asks`"),
         (r#"{"asks": [1]}"#, "missing field `bids`"),
-        (r#"{"bids": [], "asks": [], "extra": 0}"#, "unknown field `extra`"),
+        (
+            r#"{"bids": [], "asks": [], "extra": 0}"#,
+            "unknown field `extra`",
+        ),
         (r#"{"bids": {}, "asks": []}"#, "`bids`: expected an array"),
         (r#"{"bids": [1, 2"#, "malformed JSON"),
         ("not json", "malformed JSON"),
@@ -148,7 +162,12 @@ fn unknown_mechanism_and_bad_k_are_user_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("kda_k"));
     let o = clear(
-        &["--mechanism", "mcafee", "--input", "/nonexistent/market.json"],
+        &[
+            "--mechanism",
+            "mcafee",
+            "--input",
+            "/nonexistent/market.json",
+        ],
         "",
     );
     assert_eq!(o.status.code(), Some(2));

@@ -132,7 +132,10 @@ fn check_counts(m: &MechanismKind, market: &Market, out: &Outcome) {
             lb = lb.max(b);
         }
     }
-    assert!(wb >= lb, "{name}: a losing bid beats a winning one on {market:?}");
+    assert!(
+        wb >= lb,
+        "{name}: a losing bid beats a winning one on {market:?}"
+    );
     let mut asks = market.asks.clone();
     asks.sort_by(f64::total_cmp);
     let (mut wa, mut la) = (f64::NEG_INFINITY, f64::INFINITY);
@@ -144,9 +147,15 @@ fn check_counts(m: &MechanismKind, market: &Market, out: &Outcome) {
         }
     }
     if name == "sbba" {
-        assert!(wa <= asks[k - 1], "{name}: a winning seller above a_K on {market:?}");
+        assert!(
+            wa <= asks[k - 1],
+            "{name}: a winning seller above a_K on {market:?}"
+        );
     } else {
-        assert!(wa <= la, "{name}: a losing ask undercuts a winning one on {market:?}");
+        assert!(
+            wa <= la,
+            "{name}: a losing ask undercuts a winning one on {market:?}"
+        );
     }
 }
 

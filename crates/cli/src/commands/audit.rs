@@ -210,7 +210,10 @@ mod tests {
     #[test]
     fn a_passing_report_prints_ok_without_examples() {
         let t = table(&report());
-        assert!(t.starts_with("vcg: claims truthful for buyers and sellers, budget <= 0"), "{t}");
+        assert!(
+            t.starts_with("vcg: claims truthful for buyers and sellers, budget <= 0"),
+            "{t}"
+        );
         assert!(t.contains("markets tried") && t.contains("ok\n"), "{t}");
         assert!(!t.contains("example"), "{t}");
     }

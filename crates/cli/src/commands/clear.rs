@@ -222,10 +222,19 @@ mod tests {
     fn names_the_problem() {
         for (text, want) in [
             (r#"{"bids": [1, NaN], "asks": []}"#, "bids[1] = NaN"),
-            (r#"{"bids": [], "asks": [-Infinity]}"#, "asks[0] = -Infinity"),
+            (
+                r#"{"bids": [], "asks": [-Infinity]}"#,
+                "asks[0] = -Infinity",
+            ),
             (r#"{"bids": [1e999], "asks": []}"#, "bids[0] = 1e999"),
-            (r#"{"bids": [1, "2"], "asks": []}"#, "bids[1]: expected a number, got the string \"2\""),
-            (r#"{"bids": [null], "asks": []}"#, "bids[0]: expected a number, got null"),
+            (
+                r#"{"bids": [1, "2"], "asks": []}"#,
+                "bids[1]: expected a number, got the string \"2\"",
+            ),
+            (
+                r#"{"bids": [null], "asks": []}"#,
+                "bids[0]: expected a number, got null",
+            ),
             (r#"{"bids": [1]}"#, "missing field `asks`"),
             (r#"{"bids": [], "asks": [], "k": 1}"#, "unknown field `k`"),
             (r#"{"bids": 3, "asks": []}"#, "`bids`: expected an array"),

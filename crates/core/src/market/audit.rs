@@ -203,8 +203,10 @@ impl AuditReport {
         self.misreports += other.misreports;
         self.ir_violations.merge(other.ir_violations, first);
         self.budget_violations.merge(other.budget_violations, first);
-        self.buyer_misreports.merge(other.buyer_misreports, larger_gain);
-        self.seller_misreports.merge(other.seller_misreports, larger_gain);
+        self.buyer_misreports
+            .merge(other.buyer_misreports, larger_gain);
+        self.seller_misreports
+            .merge(other.seller_misreports, larger_gain);
     }
 
     /// All profitable misreports, both sides.
@@ -214,7 +216,10 @@ impl AuditReport {
 
     /// The example misreport with the larger gain, either side.
     pub fn misreport_example(&self) -> Option<&Misreport> {
-        match (&self.buyer_misreports.example, &self.seller_misreports.example) {
+        match (
+            &self.buyer_misreports.example,
+            &self.seller_misreports.example,
+        ) {
             (Some(b), Some(s)) => Some(if s.gain > b.gain { s } else { b }),
             (b, s) => b.as_ref().or(s.as_ref()),
         }

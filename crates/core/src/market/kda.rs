@@ -65,9 +65,13 @@ mod tests {
         assert_eq!(out.prices(), vec![(8.5, 8.5); 4]);
         assert_eq!(out.budget(), 0.0);
         assert_eq!(t.clear(&[9.0], &[4.0]).prices(), vec![(6.5, 6.5)]);
-        assert_eq!(t.clear(&[9.0, 8.0], &[3.0, 4.0]).prices(), vec![(6.0, 6.0); 2]);
         assert_eq!(
-            t.clear(&[10.0, 10.0, 10.0], &[5.0, 5.0, 5.0, 20.0]).prices(),
+            t.clear(&[9.0, 8.0], &[3.0, 4.0]).prices(),
+            vec![(6.0, 6.0); 2]
+        );
+        assert_eq!(
+            t.clear(&[10.0, 10.0, 10.0], &[5.0, 5.0, 5.0, 20.0])
+                .prices(),
             vec![(7.5, 7.5); 3]
         );
         let t = MechanismTester::new(Kda { k: 1.0 });

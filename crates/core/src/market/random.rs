@@ -11,8 +11,9 @@
 //!    order); if there is none it does not trade and draws nothing.
 //! 4. Every pair trades at (b + a) / 2: the buyer pays it and the seller receives it.
 //!
-//! Trades are listed in the order they were made. Finding the j-th unmatched affordable seller
-//! uses a Fenwick tree over the eligible asks, so a market costs O(n log m) after the book.
+//! Trades are listed in the order they were made. How many asks each bid can pay comes from one
+//! merge pass over the book; counting and finding the j-th unmatched affordable seller use a
+//! Fenwick tree over the eligible asks, so a market costs O(n log m) after the book.
 //!
 //! Claims: not truthful for either side (the price moves with one's own report), individually
 //! rational (a ≤ (a + b)/2 ≤ b), strongly budget balanced (β = 0: one price per pair).
@@ -58,6 +59,16 @@ impl Mechanism for RandomPairing {
         };
         let bids = &bids[..bids.partition_point(|o| o.price >= a_1)];
         let asks = &asks[..asks.partition_point(|o| o.price <= b_1)];
+        // affordable[i]: how many eligible asks bid i can pay. Bids fall and asks rise along the
+        // book, so one merge pass computes all of them.
+        let mut affordable = Vec::with_capacity(bids.len());
+        let mut n = asks.len();
+        for b in bids {
+            while n > 0 && asks[n - 1].price > b.price {
+                n -= 1;
+            }
+            affordable.push(n);
+        }
         let mut order: Vec<u32> = (0..bids.len() as u32).collect();
         let mut free = Fenwick::ones(asks.len());
         let mut unmatched = asks.len();
@@ -67,9 +78,9 @@ impl Mechanism for RandomPairing {
             }
             let j = rng.gen_range(i..order.len());
             order.swap(i, j);
-            let buyer = &bids[order[i] as usize];
-            let affordable = asks.partition_point(|o| o.price <= buyer.price);
-            let count = free.prefix(affordable);
+            let b = order[i] as usize;
+            let buyer = &bids[b];
+            let count = free.prefix(affordable[b]);
             if count == 0 {
                 continue;
             }
@@ -167,11 +178,17 @@ mod tests {
             for tr in &out.trades {
                 let (b, a) = (bids[tr.buyer as usize], asks[tr.seller as usize]);
                 assert!(b >= a);
-                assert_eq!((tr.buyer_pays, tr.seller_gets), ((b + a) / 2.0, (b + a) / 2.0));
+                assert_eq!(
+                    (tr.buyer_pays, tr.seller_gets),
+                    ((b + a) / 2.0, (b + a) / 2.0)
+                );
             }
             assert_eq!(out.budget(), 0.0);
             // Only one compatible pair: it always trades.
-            assert_eq!(t.clear(&[9.0, 2.0], &[3.0, 10.0]).prices(), vec![(6.0, 6.0)]);
+            assert_eq!(
+                t.clear(&[9.0, 2.0], &[3.0, 10.0]).prices(),
+                vec![(6.0, 6.0)]
+            );
             // One seller two buyers: exactly one trade.
             assert_eq!(t.clear(&[9.0, 8.0], &[4.0]).trades.len(), 1);
         }

@@ -58,15 +58,18 @@ impl Mechanism for Sbba {
                     .enumerate()
                     .min_by_key(|(_, o)| (o.key, o.id))
                     .map_or(0, |(i, _)| i);
-                let sellers = cheapest[..excluded]
-                    .iter()
-                    .chain(&cheapest[excluded + 1..]);
-                trades.extend(book.bids()[..k - 1].iter().zip(sellers).map(|(b, a)| Trade {
-                    buyer: b.id,
-                    seller: a.id,
-                    buyer_pays: b_k,
-                    seller_gets: b_k,
-                }));
+                let sellers = cheapest[..excluded].iter().chain(&cheapest[excluded + 1..]);
+                trades.extend(
+                    book.bids()[..k - 1]
+                        .iter()
+                        .zip(sellers)
+                        .map(|(b, a)| Trade {
+                            buyer: b.id,
+                            seller: a.id,
+                            buyer_pays: b_k,
+                            seller_gets: b_k,
+                        }),
+                );
             }
             _ => {}
         }
@@ -95,7 +98,8 @@ mod tests {
         );
         // K = 3, a_4 = 20 > 10: two trades at 10.
         assert_eq!(
-            t.clear(&[10.0, 10.0, 10.0], &[5.0, 5.0, 5.0, 20.0]).prices(),
+            t.clear(&[10.0, 10.0, 10.0], &[5.0, 5.0, 5.0, 20.0])
+                .prices(),
             vec![(10.0, 10.0); 2]
         );
         // All K trade at a_{K+1} = 6 ≤ b_2 = 7.
@@ -120,10 +124,9 @@ mod tests {
         let mut excluded = [0u32; 4];
         let n = 4000;
         for seed in 0..n {
-            let out = MechanismTester::new(Sbba).seed(seed).clear(
-                &[17.0, 14.0, 13.0, 9.0, 6.0],
-                &[1.0, 4.0, 5.0, 8.0, 11.0],
-            );
+            let out = MechanismTester::new(Sbba)
+                .seed(seed)
+                .clear(&[17.0, 14.0, 13.0, 9.0, 6.0], &[1.0, 4.0, 5.0, 8.0, 11.0]);
             let sellers = out.sellers();
             let missing = (0..4).find(|s| !sellers.contains(s)).unwrap();
             excluded[missing as usize] += 1;

@@ -1,6 +1,6 @@
 //! Test utilities for mechanisms: [`MechanismTester`] clears hand-written markets with a fixed
 //! stream, checks every outcome for IR, well-formedness and the claimed budget property, and runs
-//! the [`audit`](super::audit) with assertions. Used by each mechanism's unit tests and by the
+//! the [`audit`](mod@super::audit) with assertions. Used by each mechanism's unit tests and by the
 //! property tests in `crates/core/tests/mechanisms.rs`; it panics on failure, so it is meant for
 //! tests only.
 

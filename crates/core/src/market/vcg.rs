@@ -63,14 +63,18 @@ mod tests {
         // K = 1: pays max(3, 4) = 4, gets min(9, 8) = 8.
         assert_eq!(t.clear(&[9.0, 4.0], &[3.0, 8.0]).prices(), vec![(4.0, 8.0)]);
         // K = 2, nothing beyond: pays a_2 = 4, gets b_2 = 8.
-        assert_eq!(t.clear(&[9.0, 8.0], &[3.0, 4.0]).prices(), vec![(4.0, 8.0); 2]);
+        assert_eq!(
+            t.clear(&[9.0, 8.0], &[3.0, 4.0]).prices(),
+            vec![(4.0, 8.0); 2]
+        );
         // K = 2 (8 ≥ 8): pays max(8, 6) = 8, gets min(8, 9) = 8, β = 0.
         let out = t.clear(&[10.0, 8.0, 6.0], &[4.0, 8.0, 9.0]);
         assert_eq!(out.prices(), vec![(8.0, 8.0); 2]);
         assert_eq!(out.budget(), 0.0);
         // Ties: K = 3, pays max(5, −∞) = 5, gets min(10, 20) = 10.
         assert_eq!(
-            t.clear(&[10.0, 10.0, 10.0], &[5.0, 5.0, 5.0, 20.0]).prices(),
+            t.clear(&[10.0, 10.0, 10.0], &[5.0, 5.0, 5.0, 20.0])
+                .prices(),
             vec![(5.0, 10.0); 3]
         );
     }
