@@ -5,6 +5,7 @@
 
 mod commands;
 mod output;
+mod report;
 mod summary;
 
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ enum Command {
     Train(commands::train::Args),
     /// Play episodes with a trained policy and print the summary table.
     Evaluate(commands::evaluate::Args),
+    /// The paper's experiment end to end: CSVs, figures and REPRODUCTION.md with the claims.
+    Reproduce(commands::reproduce::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => commands::simulate::run(args),
         Command::Train(args) => commands::train::run(args),
         Command::Evaluate(args) => commands::evaluate::run(args),
+        Command::Reproduce(args) => commands::reproduce::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,7 @@
 //! One module per subcommand, plus the flags they share.
 
 pub mod evaluate;
+pub mod reproduce;
 pub mod simulate;
 pub mod train;
 
