@@ -30,6 +30,10 @@ enum Command {
     Evaluate(commands::evaluate::Args),
     /// The paper's experiment end to end: CSVs, figures and REPRODUCTION.md with the claims.
     Reproduce(commands::reproduce::Args),
+    /// Clear one market read as JSON (`{"bids": [..], "asks": [..]}`) and print the trades.
+    Clear(commands::clear::Args),
+    /// Check mechanisms' claimed properties (IR, budget, truthfulness) on random markets.
+    Audit(commands::audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +43,8 @@ fn main() -> ExitCode {
         Command::Train(args) => commands::train::run(args),
         Command::Evaluate(args) => commands::evaluate::run(args),
         Command::Reproduce(args) => commands::reproduce::run(args),
+        Command::Clear(args) => commands::clear::run(args),
+        Command::Audit(args) => commands::audit::run(args),
     };
     match result {
         Ok(code) => code,

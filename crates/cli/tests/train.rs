@@ -55,7 +55,10 @@ fn train_resume_and_evaluate() {
         "entropy",
         "agent_steps_per_s",
     ] {
-        assert!(header.split(',').any(|c| c == col), "missing {col}: {header}");
+        assert!(
+            header.split(',').any(|c| c == col),
+            "missing {col}: {header}"
+        );
     }
     assert_eq!(csv.lines().count(), 3);
     // A second run into the same directory must not clobber it.
@@ -68,12 +71,21 @@ fn train_resume_and_evaluate() {
     let csv = std::fs::read_to_string(out.join("train.csv")).unwrap();
     assert_eq!(csv.lines().count(), 4);
     // Resuming with another config is a user error naming the key.
-    let o = train(out_s, &["--epochs", "4", "--resume", "--set", "train.lr=0.5"]);
+    let o = train(
+        out_s,
+        &["--epochs", "4", "--resume", "--set", "train.lr=0.5"],
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("train.lr"), "{}", stderr(&o));
     // Evaluate prints simulate's table.
     let ckpt = out.join("checkpoint.ckpt");
-    let o = iovmarket(&["evaluate", "--checkpoint", ckpt.to_str().unwrap(), "--episodes", "2"]);
+    let o = iovmarket(&[
+        "evaluate",
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+        "--episodes",
+        "2",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(text.contains("bidder learned"), "{text}");
@@ -100,5 +112,8 @@ fn bad_checkpoints_and_configs_are_user_errors_without_output() {
     assert!(stderr(&o).contains("train.n_envs"), "{}", stderr(&o));
     let o = train(out.to_str().unwrap(), &["--resume"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(!out.exists(), "a failed run must not create its output directory");
+    assert!(
+        !out.exists(),
+        "a failed run must not create its output directory"
+    );
 }

@@ -169,7 +169,8 @@ impl Snapshot {
             path: p(),
             message: e.to_string(),
         })?;
-        snap.validate().map_err(|message| Error::Corrupt { path: p(), message })?;
+        snap.validate()
+            .map_err(|message| Error::Corrupt { path: p(), message })?;
         Ok(snap)
     }
 
@@ -178,14 +179,21 @@ impl Snapshot {
         let pl = &self.policy;
         let want = pl.net.len() + 1;
         if pl.actors.is_empty() || (pl.actors.len() != 1 && pl.actors.len() != pl.agents) {
-            return Err(format!("{} actors for {} agents", pl.actors.len(), pl.agents));
+            return Err(format!(
+                "{} actors for {} agents",
+                pl.actors.len(),
+                pl.agents
+            ));
         }
         if pl.net.inputs() != pl.obs_dim {
             return Err("actor input length differs from obs_dim".into());
         }
         for (i, a) in pl.actors.iter().enumerate() {
             if a.0.len() != want {
-                return Err(format!("actor {i} has {} parameters, expected {want}", a.0.len()));
+                return Err(format!(
+                    "actor {i} has {} parameters, expected {want}",
+                    a.0.len()
+                ));
             }
         }
         if self.actor_adam.len() != pl.actors.len() {
@@ -200,7 +208,11 @@ impl Snapshot {
             return Err("critic parameters or Adam state have the wrong length".into());
         }
         if self.curve.len() != self.epoch {
-            return Err(format!("{} curve rows for epoch {}", self.curve.len(), self.epoch));
+            return Err(format!(
+                "{} curve rows for epoch {}",
+                self.curve.len(),
+                self.epoch
+            ));
         }
         Ok(())
     }
@@ -235,7 +247,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path.file_name().map_or("checkpoint".into(), |n| n.to_string_lossy());
+    let name = path
+        .file_name()
+        .map_or("checkpoint".into(), |n| n.to_string_lossy());
     let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;

@@ -61,7 +61,9 @@ pub enum Error {
         message: String,
     },
     /// A checkpoint that does not fit the scenario or run it is used with.
-    #[error("checkpoint does not match: {what} is {checkpoint} in the checkpoint but {current} here")]
+    #[error(
+        "checkpoint does not match: {what} is {checkpoint} in the checkpoint but {current} here"
+    )]
     Mismatch {
         /// Which quantity differs.
         what: String,

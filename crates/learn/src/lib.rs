@@ -152,7 +152,13 @@ pub fn evaluate(
                     *state = Some((env, bidder));
                 }
                 let (env, bidder) = state.as_mut().expect("initialised above");
-                Ok(run_episode(env, bidder, e, episode_seed(seed, e), |_, _| {})?)
+                Ok(run_episode(
+                    env,
+                    bidder,
+                    e,
+                    episode_seed(seed, e),
+                    |_, _| {},
+                )?)
             },
         )
         .collect()

@@ -257,7 +257,8 @@ impl Bidder for LearnedBidder {
     fn act(&mut self, env: &IovEnv, rng: &mut ChaCha8Rng, actions: &mut [f32]) {
         let n = actions.len();
         env.observe(&mut self.obs);
-        self.policy.heads(&self.obs, n, &mut self.cache, &mut self.heads);
+        self.policy
+            .heads(&self.obs, n, &mut self.cache, &mut self.heads);
         if self.stochastic {
             let (s, l) = &mut self.scratch;
             self.policy.sample(&self.heads, rng, actions, s, l);

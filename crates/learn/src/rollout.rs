@@ -60,7 +60,12 @@ pub struct Critic {
 
 impl Critic {
     /// A fresh critic on `inputs` values: gain √2 hidden, 1 on the value head.
-    pub fn new<R: Rng + ?Sized>(kind: CriticKind, inputs: usize, hidden: usize, rng: &mut R) -> Self {
+    pub fn new<R: Rng + ?Sized>(
+        kind: CriticKind,
+        inputs: usize,
+        hidden: usize,
+        rng: &mut R,
+    ) -> Self {
         let net = Mlp::new(inputs, &[hidden, hidden], 1, 0, Activation::Relu);
         let mut p = vec![0.0f32; net.len()];
         net.init(&mut p, 1.0, rng);

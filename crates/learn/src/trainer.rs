@@ -329,13 +329,10 @@ impl<E: MultiAgentEnv> Trainer<E> {
             let (policy, critic) = (&self.policy, &self.critic);
             let workers = &mut self.workers;
             self.pool.install(|| {
-                workers
-                    .par_iter_mut()
-                    .enumerate()
-                    .try_for_each(|(i, w)| {
-                        let mut rng = action_stream(seed, epoch, i);
-                        w.rollout(policy, critic, episode_seed(seed, epoch, i), &mut rng)
-                    })
+                workers.par_iter_mut().enumerate().try_for_each(|(i, w)| {
+                    let mut rng = action_stream(seed, epoch, i);
+                    w.rollout(policy, critic, episode_seed(seed, epoch, i), &mut rng)
+                })
             })?;
         }
         self.build_batch();
@@ -356,7 +353,12 @@ impl<E: MultiAgentEnv> Trainer<E> {
         let cfg = &self.scenario.train;
         let b = &mut self.batch;
         b.slots = self.workers.len() * t_len;
-        for v in [&mut b.critic_input, &mut b.value_old, &mut b.obs, &mut b.sample] {
+        for v in [
+            &mut b.critic_input,
+            &mut b.value_old,
+            &mut b.obs,
+            &mut b.sample,
+        ] {
             v.clear();
         }
         for v in [&mut b.logp, &mut b.adv] {
@@ -367,7 +369,8 @@ impl<E: MultiAgentEnv> Trainer<E> {
         b.slot_start.clear();
         let mut adv_all: Vec<f64> = Vec::with_capacity(b.slots * vps);
         let mut raw_adv: Vec<f64> = Vec::new();
-        let (mut vals, mut rew, mut a, mut r) = (vec![], vec![], vec![0.0; t_len], vec![0.0; t_len]);
+        let (mut vals, mut rew, mut a, mut r) =
+            (vec![], vec![], vec![0.0; t_len], vec![0.0; t_len]);
         for w in &self.workers {
             let buf = &w.buf;
             let env_adv = adv_all.len();
@@ -375,10 +378,9 @@ impl<E: MultiAgentEnv> Trainer<E> {
             b.returns.resize(env_adv + t_len * vps, 0.0);
             for j in 0..vps {
                 vals.clear();
-                vals.extend((0..t_len).map(|t| {
-                    self.value_norm
-                        .denormalize(buf.value[t * vps + j] as f64)
-                }));
+                vals.extend(
+                    (0..t_len).map(|t| self.value_norm.denormalize(buf.value[t * vps + j] as f64)),
+                );
                 rew.clear();
                 rew.extend_from_slice(&buf.reward);
                 gae(&rew, &vals, cfg.gamma, cfg.gae_lambda, &mut a, &mut r);
@@ -465,7 +467,11 @@ impl<E: MultiAgentEnv> Trainer<E> {
         for &slot in slots {
             let (lo, hi) = (b.slot_start[slot as usize], b.slot_start[slot as usize + 1]);
             for r in lo..hi {
-                let g = if shared { 0 } else { b.agent[r as usize] as usize };
+                let g = if shared {
+                    0
+                } else {
+                    b.agent[r as usize] as usize
+                };
                 s.groups[g].push(r);
             }
         }
@@ -633,7 +639,14 @@ fn check_envs<E: MultiAgentEnv>(cfg: &TrainConfig, envs: &[E]) -> Result<(usize,
         });
     }
     let e = &envs[0];
-    let shape = |e: &E| (e.num_agents(), e.obs_dim(), e.state_dim(), e.episode_slots());
+    let shape = |e: &E| {
+        (
+            e.num_agents(),
+            e.obs_dim(),
+            e.state_dim(),
+            e.episode_slots(),
+        )
+    };
     if envs.iter().any(|x| shape(x) != shape(e)) {
         return Err(Error::Config {
             key: "train.n_envs",
@@ -644,7 +657,10 @@ fn check_envs<E: MultiAgentEnv>(cfg: &TrainConfig, envs: &[E]) -> Result<(usize,
     if cfg.minibatches > slots {
         return Err(Error::Config {
             key: "train.minibatches",
-            message: format!("{} is more than the {slots} slots of a rollout", cfg.minibatches),
+            message: format!(
+                "{} is more than the {slots} slots of a rollout",
+                cfg.minibatches
+            ),
         });
     }
     Ok((e.num_agents(), e.obs_dim(), e.state_dim()))

@@ -24,8 +24,14 @@ fn saved() -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
 fn corrupt_truncated_and_foreign_files_are_errors() {
     let (_dir, path, bytes) = saved();
     let p = path.as_path();
-    assert!(matches!(Snapshot::decode(b"hello", p), Err(Error::NotACheckpoint { .. })));
-    assert!(matches!(Snapshot::decode(&bytes[..10], p), Err(Error::Truncated { .. })));
+    assert!(matches!(
+        Snapshot::decode(b"hello", p),
+        Err(Error::NotACheckpoint { .. })
+    ));
+    assert!(matches!(
+        Snapshot::decode(&bytes[..10], p),
+        Err(Error::Truncated { .. })
+    ));
     assert!(matches!(
         Snapshot::decode(&bytes[..bytes.len() - 1], p),
         Err(Error::Truncated { .. })
@@ -38,10 +44,16 @@ fn corrupt_truncated_and_foreign_files_are_errors() {
     assert!(e.to_string().contains("checksum"), "{e}");
     let mut version = bytes.clone();
     version[8] = 9;
-    assert!(matches!(Snapshot::decode(&version, p), Err(Error::Version { found: 9, .. })));
+    assert!(matches!(
+        Snapshot::decode(&version, p),
+        Err(Error::Version { found: 9, .. })
+    ));
     let mut longer = bytes.clone();
     longer.push(0);
-    assert!(matches!(Snapshot::decode(&longer, p), Err(Error::Corrupt { .. })));
+    assert!(matches!(
+        Snapshot::decode(&longer, p),
+        Err(Error::Corrupt { .. })
+    ));
     // A valid checksum over a payload of the wrong shape.
     let mut snap = Snapshot::decode(&bytes, p).unwrap();
     snap.policy.actors[0].0.pop();
@@ -72,10 +84,14 @@ fn resuming_with_another_config_names_the_key() {
     train(&more, &opts, |_| {}).unwrap();
     // A snapshot of a 12-vehicle per-agent policy does not fit 13 vehicles.
     let per_agent = small(&[("train.share_policy", "false")]);
-    let envs = (0..2).map(|_| IovEnv::new(per_agent.clone()).unwrap()).collect();
+    let envs = (0..2)
+        .map(|_| IovEnv::new(per_agent.clone()).unwrap())
+        .collect();
     let snap = Trainer::new(&per_agent, envs).unwrap().snapshot();
     let bigger = small(&[("train.share_policy", "false"), ("scenario.vehicles", "13")]);
-    let envs = (0..2).map(|_| IovEnv::new(bigger.clone()).unwrap()).collect();
+    let envs = (0..2)
+        .map(|_| IovEnv::new(bigger.clone()).unwrap())
+        .collect();
     let e = Trainer::from_snapshot(&bigger, envs, snap).unwrap_err();
     assert!(e.to_string().contains("vehicles"), "{e}");
 }

@@ -26,7 +26,10 @@ fn run(s: &Scenario, epochs: usize) -> Snapshot {
 fn one_and_two_threads_give_bit_identical_runs() {
     for extra in [
         vec![],
-        vec![("train.critic", "\"local\""), ("train.share_policy", "false")],
+        vec![
+            ("train.critic", "\"local\""),
+            ("train.share_policy", "false"),
+        ],
         vec![("train.distribution", "\"beta\"")],
     ] {
         let mut one = extra.clone();
@@ -42,7 +45,11 @@ fn one_and_two_threads_give_bit_identical_runs() {
         assert_eq!(a.value_norm, b.value_norm);
         assert_eq!(a.curve, b.curve);
         let bits = |s: &Snapshot| -> Vec<u32> {
-            s.policy.actors.iter().flat_map(|p| p.0.iter().map(|x| x.to_bits())).collect()
+            s.policy
+                .actors
+                .iter()
+                .flat_map(|p| p.0.iter().map(|x| x.to_bits()))
+                .collect()
         };
         assert_eq!(bits(&a), bits(&b));
     }
@@ -85,7 +92,10 @@ fn resume_continues_bit_identically() {
     let resumed = train(&s, &second, |e| seen.push(e.epoch)).unwrap();
     assert_eq!(seen, [3, 4]);
     assert_eq!(resumed.policy, straight.policy);
-    assert_eq!(common::curve(&resumed.curve), common::curve(&straight.curve));
+    assert_eq!(
+        common::curve(&resumed.curve),
+        common::curve(&straight.curve)
+    );
     // The checkpoint on disk holds the same state as an uninterrupted trainer.
     let on_disk = deterministic(Snapshot::load(&path).unwrap());
     assert_eq!(on_disk, run(&s, 4));
@@ -102,6 +112,9 @@ fn checkpoint_round_trips_exactly() {
     snap.save(&path).unwrap();
     assert_eq!(Snapshot::load(&path).unwrap(), snap);
     // No temporary file is left behind.
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names.len(), 1, "{names:?}");
 }

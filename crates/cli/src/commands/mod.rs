@@ -1,5 +1,7 @@
 //! One module per subcommand, plus the flags they share.
 
+pub mod audit;
+pub mod clear;
 pub mod evaluate;
 pub mod reproduce;
 pub mod simulate;
@@ -24,7 +26,11 @@ pub struct ConfigArgs {
 impl ConfigArgs {
     /// The validated scenario: file (or the embedded paper preset), then `--set`s, then `extra`.
     pub fn scenario(&self, extra: &[(String, String)]) -> Result<Scenario> {
-        self.scenario_or(iovmarket::config::PAPER_TOML, "built-in paper config", extra)
+        self.scenario_or(
+            iovmarket::config::PAPER_TOML,
+            "built-in paper config",
+            extra,
+        )
     }
 
     /// As [`ConfigArgs::scenario`], with `base` (described by `base_origin`) instead of the

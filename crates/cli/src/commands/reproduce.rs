@@ -52,7 +52,10 @@ pub struct Args {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Bidding {
     Fixed(BidderKind),
-    Learned { critic: CriticKind, observation: ObservationKind },
+    Learned {
+        critic: CriticKind,
+        observation: ObservationKind,
+    },
 }
 
 /// One method of the experiment.
@@ -71,7 +74,10 @@ const METHODS: [Method; 8] = [
         id: method::OURS,
         label: "Ours (MAPPO, McAfee)",
         mechanism: "mcafee",
-        bidding: Bidding::Learned { critic: CriticKind::Centralised, observation: ObservationKind::Extended },
+        bidding: Bidding::Learned {
+            critic: CriticKind::Centralised,
+            observation: ObservationKind::Extended,
+        },
         paper: true,
     },
     Method {
@@ -106,21 +112,30 @@ const METHODS: [Method; 8] = [
         id: method::OURS_PAPER_OBS,
         label: "MAPPO, paper obs.",
         mechanism: "mcafee",
-        bidding: Bidding::Learned { critic: CriticKind::Centralised, observation: ObservationKind::Paper },
+        bidding: Bidding::Learned {
+            critic: CriticKind::Centralised,
+            observation: ObservationKind::Paper,
+        },
         paper: false,
     },
     Method {
         id: method::IPPO,
         label: "IPPO",
         mechanism: "mcafee",
-        bidding: Bidding::Learned { critic: CriticKind::Local, observation: ObservationKind::Extended },
+        bidding: Bidding::Learned {
+            critic: CriticKind::Local,
+            observation: ObservationKind::Extended,
+        },
         paper: false,
     },
     Method {
         id: method::IPPO_PAPER_OBS,
         label: "IPPO, paper obs.",
         mechanism: "mcafee",
-        bidding: Bidding::Learned { critic: CriticKind::Local, observation: ObservationKind::Paper },
+        bidding: Bidding::Learned {
+            critic: CriticKind::Local,
+            observation: ObservationKind::Paper,
+        },
         paper: false,
     },
 ];
@@ -181,8 +196,16 @@ struct CurveRow {
     entropy: f64,
 }
 
-const METRICS: [&str; 8] =
-    ["reward", "welfare_gains", "welfare_participants", "welfare_paper_eq1", "budget", "latency_ms", "trades", "dropped"];
+const METRICS: [&str; 8] = [
+    "reward",
+    "welfare_gains",
+    "welfare_participants",
+    "welfare_paper_eq1",
+    "budget",
+    "latency_ms",
+    "trades",
+    "dropped",
+];
 
 fn metric(r: &ResultRow, name: &str) -> f64 {
     match name {
@@ -201,17 +224,31 @@ fn metric(r: &ResultRow, name: &str) -> f64 {
 /// Training seed of seed index `s`, and the first of its held-out evaluation seeds (far away
 /// from any seed training derives, so evaluation never replays a training episode).
 fn seeds(base: u64, s: usize) -> (u64, u64) {
-    (base.wrapping_add(s as u64), base.wrapping_add(1_000_000_007).wrapping_add(1000 * s as u64))
+    (
+        base.wrapping_add(s as u64),
+        base.wrapping_add(1_000_000_007)
+            .wrapping_add(1000 * s as u64),
+    )
 }
 
 /// The scenario of one job.
-fn job_scenario(base: &Scenario, m: &Method, vehicles: usize, seed: u64, plan: &Plan) -> Result<Scenario> {
+fn job_scenario(
+    base: &Scenario,
+    m: &Method,
+    vehicles: usize,
+    seed: u64,
+    plan: &Plan,
+) -> Result<Scenario> {
     let mut s = base.clone();
     s.scenario.vehicles = vehicles;
     s.scenario.seed = seed;
     s.market.mechanism = m.mechanism.to_string();
     s.train.epochs = plan.epochs;
-    if let Bidding::Learned { critic, observation } = m.bidding {
+    if let Bidding::Learned {
+        critic,
+        observation,
+    } = m.bidding
+    {
         s.train.critic = critic;
         s.agents.observation = observation;
         s.agents.bidder = "learned".into();
@@ -223,7 +260,8 @@ fn job_scenario(base: &Scenario, m: &Method, vehicles: usize, seed: u64, plan: &
             BidderKind::Learned => unreachable!("fixed bidders only"),
         };
     }
-    s.validate().with_context(|| format!("scenario of {} at {vehicles} IoVs", m.id))?;
+    s.validate()
+        .with_context(|| format!("scenario of {} at {vehicles} IoVs", m.id))?;
     Ok(s)
 }
 
@@ -248,7 +286,13 @@ fn row(m: &Method, vehicles: usize, seed: usize, eps: &[EpisodeMetrics]) -> Resu
 }
 
 /// Runs one job: trains if learned, then evaluates on the held-out seeds.
-fn run_job(base: &Scenario, m: &Method, vehicles: usize, s: usize, plan: &Plan) -> Result<(ResultRow, Vec<CurveRow>)> {
+fn run_job(
+    base: &Scenario,
+    m: &Method,
+    vehicles: usize,
+    s: usize,
+    plan: &Plan,
+) -> Result<(ResultRow, Vec<CurveRow>)> {
     let (train_seed, eval_seed) = seeds(base.scenario.seed, s);
     let scenario = job_scenario(base, m, vehicles, train_seed, plan)?;
     match m.bidding {
@@ -256,7 +300,15 @@ fn run_job(base: &Scenario, m: &Method, vehicles: usize, s: usize, plan: &Plan) 
             let mut bidder = kind.build().expect("fixed bidder");
             let mut env = IovEnv::new(scenario)?;
             let eps = (0..plan.eval_episodes)
-                .map(|e| run_episode(&mut env, bidder.as_mut(), e, episode_seed(eval_seed, e), |_, _| {}))
+                .map(|e| {
+                    run_episode(
+                        &mut env,
+                        bidder.as_mut(),
+                        e,
+                        episode_seed(eval_seed, e),
+                        |_, _| {},
+                    )
+                })
                 .collect::<iovmarket::Result<Vec<_>>>()?;
             Ok((row(m, vehicles, s, &eps), Vec::new()))
         }
@@ -264,7 +316,12 @@ fn run_job(base: &Scenario, m: &Method, vehicles: usize, s: usize, plan: &Plan) 
             let options = iovmarket_learn::TrainOptions::default();
             let trained = iovmarket_learn::train(&scenario, &options, |_| {})
                 .with_context(|| format!("training {} at {vehicles} IoVs, seed {s}", m.id))?;
-            let eps = iovmarket_learn::evaluate(&scenario, &trained.policy, plan.eval_episodes, eval_seed)?;
+            let eps = iovmarket_learn::evaluate(
+                &scenario,
+                &trained.policy,
+                plan.eval_episodes,
+                eval_seed,
+            )?;
             let curve = trained
                 .curve
                 .iter()
@@ -297,7 +354,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         base.scenario.episode_slots = base.scenario.episode_slots.min(20);
         base.train.n_envs = base.train.n_envs.min(2);
         base.train.ppo_epochs = base.train.ppo_epochs.min(2);
-        Plan { vehicles: vec![20, 40], seeds: 1, epochs: args.epochs.unwrap_or(2), eval_episodes: args.eval_episodes.unwrap_or(2), quick: true }
+        Plan {
+            vehicles: vec![20, 40],
+            seeds: 1,
+            epochs: args.epochs.unwrap_or(2),
+            eval_episodes: args.eval_episodes.unwrap_or(2),
+            quick: true,
+        }
     } else {
         Plan {
             vehicles: vec![20, 40, 60, 80],
@@ -359,8 +422,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let vmax = *plan.vehicles.last().expect("vehicle counts");
     let curve_of = |id: &str| mean_curve(&curves, id, vmax);
-    let claims_ext = claims::evaluate(&table, &plan.vehicles, method::OURS, &curve_of(method::OURS));
-    let claims_paper = claims::evaluate(&table, &plan.vehicles, method::OURS_PAPER_OBS, &curve_of(method::OURS_PAPER_OBS));
+    let claims_ext = claims::evaluate(
+        &table,
+        &plan.vehicles,
+        method::OURS,
+        &curve_of(method::OURS),
+    );
+    let claims_paper = claims::evaluate(
+        &table,
+        &plan.vehicles,
+        method::OURS_PAPER_OBS,
+        &curve_of(method::OURS_PAPER_OBS),
+    );
 
     let out = &args.out;
     write_csv(&out.join("results.csv"), &results)?;
@@ -369,13 +442,28 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let figures = write_figures(out, &table, &plan, &curves)?;
     let md = reproduction_md(&plan, &table, &claims_ext, &claims_paper, &figures, &base);
     write_atomic(&out.join("REPRODUCTION.md"), md.as_bytes())?;
-    let info = RunInfo::new("reproduce", base.scenario.seed, &base, serde_json::json!({ "plan": plan }));
+    let info = RunInfo::new(
+        "reproduce",
+        base.scenario.seed,
+        &base,
+        serde_json::json!({ "plan": plan }),
+    );
     write_json(&out.join("run.json"), &info)?;
 
-    println!("reproduce: {} jobs in {:.1} s → {}", jobs.len(), started.elapsed().as_secs_f64(), out.display());
+    println!(
+        "reproduce: {} jobs in {:.1} s → {}",
+        jobs.len(),
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
     println!("{}", summary_table(&table, &plan));
     for c in &claims_ext {
-        println!("{} {:<15} {}", c.id, if c.holds { "holds" } else { "does not hold" }, c.statement);
+        println!(
+            "{} {:<15} {}",
+            c.id,
+            if c.holds { "holds" } else { "does not hold" },
+            c.statement
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -384,11 +472,22 @@ fn summarise(results: &[ResultRow], plan: &Plan) -> Vec<SummaryRow> {
     let mut out = Vec::new();
     for m in &METHODS {
         for &v in &plan.vehicles {
-            let rows: Vec<&ResultRow> = results.iter().filter(|r| r.method == m.id && r.vehicles == v).collect();
+            let rows: Vec<&ResultRow> = results
+                .iter()
+                .filter(|r| r.method == m.id && r.vehicles == v)
+                .collect();
             for name in METRICS {
                 let xs: Vec<f64> = rows.iter().map(|r| metric(r, name)).collect();
                 let (mean, ci95) = mean_ci(&xs);
-                out.push(SummaryRow { method: m.id, label: m.label, vehicles: v, metric: name, mean, ci95, seeds: xs.len() });
+                out.push(SummaryRow {
+                    method: m.id,
+                    label: m.label,
+                    vehicles: v,
+                    metric: name,
+                    mean,
+                    ci95,
+                    seeds: xs.len(),
+                });
             }
         }
     }
@@ -397,25 +496,57 @@ fn summarise(results: &[ResultRow], plan: &Plan) -> Vec<SummaryRow> {
 
 /// Mean training reward per epoch over seeds, for `id` at `vehicles`.
 fn mean_curve(curves: &[CurveRow], id: &str, vehicles: usize) -> Vec<f64> {
-    let rows: Vec<&CurveRow> = curves.iter().filter(|c| c.method == id && c.vehicles == vehicles).collect();
+    let rows: Vec<&CurveRow> = curves
+        .iter()
+        .filter(|c| c.method == id && c.vehicles == vehicles)
+        .collect();
     let epochs = rows.iter().map(|c| c.epoch).max().unwrap_or(0);
     (1..=epochs)
         .map(|e| {
-            let xs: Vec<f64> = rows.iter().filter(|c| c.epoch == e).map(|c| c.reward).collect();
+            let xs: Vec<f64> = rows
+                .iter()
+                .filter(|c| c.epoch == e)
+                .map(|c| c.reward)
+                .collect();
             mean_ci(&xs).0
         })
         .collect()
 }
 
 /// Writes every figure as SVG and PNG; returns (file stem, caption) pairs.
-fn write_figures(out: &Path, table: &Table, plan: &Plan, curves: &[CurveRow]) -> Result<Vec<(String, String)>> {
+fn write_figures(
+    out: &Path,
+    table: &Table,
+    plan: &Plan,
+    curves: &[CurveRow],
+) -> Result<Vec<(String, String)>> {
     let dir = out.join("figures");
     let mut written = Vec::new();
     let specs = [
-        ("fig2_reward", "reward", "Fig. 2: reward vs number of IoVs", "reward per episode (Σ R(t))"),
-        ("fig3_welfare", "welfare_gains", "Fig. 3: social welfare vs number of IoVs", "social welfare per episode (gains from trade)"),
-        ("fig4_budget", "budget", "Fig. 4: budget vs number of IoVs", "budget per episode (Σ β(t))"),
-        ("fig5_latency", "latency_ms", "Fig. 5: latency vs number of IoVs", "latency per episode (ms)"),
+        (
+            "fig2_reward",
+            "reward",
+            "Fig. 2: reward vs number of IoVs",
+            "reward per episode (Σ R(t))",
+        ),
+        (
+            "fig3_welfare",
+            "welfare_gains",
+            "Fig. 3: social welfare vs number of IoVs",
+            "social welfare per episode (gains from trade)",
+        ),
+        (
+            "fig4_budget",
+            "budget",
+            "Fig. 4: budget vs number of IoVs",
+            "budget per episode (Σ β(t))",
+        ),
+        (
+            "fig5_latency",
+            "latency_ms",
+            "Fig. 5: latency vs number of IoVs",
+            "latency per episode (ms)",
+        ),
     ];
     for (stem, metric, title, y) in specs {
         let series = METHODS
@@ -434,29 +565,62 @@ fn write_figures(out: &Path, table: &Table, plan: &Plan, curves: &[CurveRow]) ->
                 dashed: !m.paper,
             })
             .collect();
-        let chart = Chart { title: title.into(), x_label: "number of IoVs".into(), y_label: y.into(), series, x_ticks_at_data: true };
+        let chart = Chart {
+            title: title.into(),
+            x_label: "number of IoVs".into(),
+            y_label: y.into(),
+            series,
+            x_ticks_at_data: true,
+        };
         save_chart(&dir, stem, &chart)?;
         written.push((stem.to_string(), title.to_string()));
     }
     let vmax = *plan.vehicles.last().expect("vehicle counts");
     let mut series = Vec::new();
-    for m in METHODS.iter().filter(|m| matches!(m.bidding, Bidding::Learned { .. })) {
-        let rows: Vec<&CurveRow> = curves.iter().filter(|c| c.method == m.id && c.vehicles == vmax).collect();
+    for m in METHODS
+        .iter()
+        .filter(|m| matches!(m.bidding, Bidding::Learned { .. }))
+    {
+        let rows: Vec<&CurveRow> = curves
+            .iter()
+            .filter(|c| c.method == m.id && c.vehicles == vmax)
+            .collect();
         let points = (1..=plan.epochs)
             .map(|e| {
-                let xs: Vec<f64> = rows.iter().filter(|c| c.epoch == e).map(|c| c.reward).collect();
+                let xs: Vec<f64> = rows
+                    .iter()
+                    .filter(|c| c.epoch == e)
+                    .map(|c| c.reward)
+                    .collect();
                 let (mean, ci) = mean_ci(&xs);
                 (e as f64, mean, ci)
             })
             .collect();
-        series.push(Series { label: m.label.to_string(), points, dashed: !m.paper });
+        series.push(Series {
+            label: m.label.to_string(),
+            points,
+            dashed: !m.paper,
+        });
     }
-    for m in METHODS.iter().filter(|m| matches!(m.bidding, Bidding::Fixed(_)) && m.paper) {
+    for m in METHODS
+        .iter()
+        .filter(|m| matches!(m.bidding, Bidding::Fixed(_)) && m.paper)
+    {
         let r = table.mean(m.id, vmax, "reward");
-        series.push(Series { label: format!("{} (eval.)", m.label), points: vec![(1.0, r, 0.0), (plan.epochs as f64, r, 0.0)], dashed: true });
+        series.push(Series {
+            label: format!("{} (eval.)", m.label),
+            points: vec![(1.0, r, 0.0), (plan.epochs as f64, r, 0.0)],
+            dashed: true,
+        });
     }
     let title = format!("Training curves at {vmax} IoVs");
-    let chart = Chart { title: title.clone(), x_label: "epoch (PPO iteration)".into(), y_label: "reward per episode (Σ R(t))".into(), series, x_ticks_at_data: false };
+    let chart = Chart {
+        title: title.clone(),
+        x_label: "epoch (PPO iteration)".into(),
+        y_label: "reward per episode (Σ R(t))".into(),
+        series,
+        x_ticks_at_data: false,
+    };
     save_chart(&dir, "training_curves", &chart)?;
     written.push(("training_curves".into(), title));
     Ok(written)
@@ -478,7 +642,14 @@ fn summary_table(table: &Table, plan: &Plan) -> String {
     for m in &METHODS {
         s += &format!("{:<28}", m.label);
         for &v in &plan.vehicles {
-            s += &format!("{:>16}", format!("{:.2} ± {:.2}", table.mean(m.id, v, "reward"), table.ci(m.id, v, "reward")));
+            s += &format!(
+                "{:>16}",
+                format!(
+                    "{:.2} ± {:.2}",
+                    table.mean(m.id, v, "reward"),
+                    table.ci(m.id, v, "reward")
+                )
+            );
         }
         s.push('\n');
     }
@@ -486,7 +657,9 @@ fn summary_table(table: &Table, plan: &Plan) -> String {
 }
 
 fn claims_md(claims: &[Claim]) -> String {
-    let mut s = String::from("| claim | paper's statement | verdict | rule | measured |\n|---|---|---|---|---|\n");
+    let mut s = String::from(
+        "| claim | paper's statement | verdict | rule | measured |\n|---|---|---|---|---|\n",
+    );
     for c in claims {
         s += &format!(
             "| {} | {} | **{}** | {} | {} |\n",
@@ -500,7 +673,14 @@ fn claims_md(claims: &[Claim]) -> String {
     s
 }
 
-fn reproduction_md(plan: &Plan, table: &Table, ext: &[Claim], paper: &[Claim], figures: &[(String, String)], base: &Scenario) -> String {
+fn reproduction_md(
+    plan: &Plan,
+    table: &Table,
+    ext: &[Claim],
+    paper: &[Claim],
+    figures: &[(String, String)],
+    base: &Scenario,
+) -> String {
     let mut s = String::from("# Reproduction of Fan et al. (VTC 2023), Figs. 2–5\n\n");
     s += "Generated by `iovmarket reproduce` from the data in this directory; every number below is computed, none is typed in. ";
     s += &format!(
@@ -521,16 +701,41 @@ fn reproduction_md(plan: &Plan, table: &Table, ext: &[Claim], paper: &[Claim], f
             Bidding::Fixed(BidderKind::Truthful) => "truthful".to_string(),
             Bidding::Fixed(BidderKind::Random) => "uniform random in [0, bid_max]".to_string(),
             Bidding::Fixed(k) => format!("{k:?}"),
-            Bidding::Learned { critic: CriticKind::Centralised, observation } => format!("MAPPO, {observation:?} observation"),
-            Bidding::Learned { critic: CriticKind::Local, observation } => format!("IPPO, {observation:?} observation"),
+            Bidding::Learned {
+                critic: CriticKind::Centralised,
+                observation,
+            } => format!("MAPPO, {observation:?} observation"),
+            Bidding::Learned {
+                critic: CriticKind::Local,
+                observation,
+            } => format!("IPPO, {observation:?} observation"),
         };
-        s += &format!("| `{}` | {}{} | {} | {} |\n", m.id, m.label, if m.paper { " (paper)" } else { "" }, m.mechanism, bidders);
+        s += &format!(
+            "| `{}` | {}{} | {} | {} |\n",
+            m.id,
+            m.label,
+            if m.paper { " (paper)" } else { "" },
+            m.mechanism,
+            bidders
+        );
     }
     s += "\n## Claims (MAPPO with the extended observation)\n\n";
     s += &claims_md(ext);
     s += "\n## Claims (MAPPO with the paper's observation)\n\n";
     s += &claims_md(paper);
-    for (metric, name) in [("reward", "Reward"), ("welfare_gains", "Social welfare (gains from trade)"), ("welfare_participants", "Social welfare (participants' utility)"), ("welfare_paper_eq1", "Social welfare (paper's eq. 1)"), ("budget", "Budget"), ("latency_ms", "Latency (ms)"), ("trades", "Trades"), ("dropped", "Dropped requests")] {
+    for (metric, name) in [
+        ("reward", "Reward"),
+        ("welfare_gains", "Social welfare (gains from trade)"),
+        (
+            "welfare_participants",
+            "Social welfare (participants' utility)",
+        ),
+        ("welfare_paper_eq1", "Social welfare (paper's eq. 1)"),
+        ("budget", "Budget"),
+        ("latency_ms", "Latency (ms)"),
+        ("trades", "Trades"),
+        ("dropped", "Dropped requests"),
+    ] {
         s += &format!("\n## {name} per episode\n\n| method |");
         for v in &plan.vehicles {
             s += &format!(" {v} IoVs |");
@@ -541,7 +746,11 @@ fn reproduction_md(plan: &Plan, table: &Table, ext: &[Claim], paper: &[Claim], f
         for m in &METHODS {
             s += &format!("| {} |", m.label);
             for &v in &plan.vehicles {
-                s += &format!(" {:.3} ± {:.3} |", table.mean(m.id, v, metric), table.ci(m.id, v, metric));
+                s += &format!(
+                    " {:.3} ± {:.3} |",
+                    table.mean(m.id, v, metric),
+                    table.ci(m.id, v, metric)
+                );
             }
             s.push('\n');
         }

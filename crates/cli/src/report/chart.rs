@@ -14,7 +14,9 @@ use base64::Engine as _;
 pub const FONT: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans-subset.ttf");
 const FAMILY: &str = "DejaVu Sans";
 /// Okabe–Ito palette: distinguishable with colour-vision deficiencies.
-const PALETTE: [&str; 8] = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
+const PALETTE: [&str; 8] = [
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442",
+];
 
 /// One line of a chart: points (x, mean, 95 % CI half-width).
 #[derive(Debug, Clone, PartialEq)]
@@ -53,7 +55,11 @@ pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
     let span = (hi - lo).abs().max(1e-12);
     let raw = span / target.max(1) as f64;
     let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * mag).find(|s| span / s <= target as f64).unwrap_or(10.0 * mag);
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| span / s <= target as f64)
+        .unwrap_or(10.0 * mag);
     let start = (lo / step).floor() * step;
     let mut ticks = Vec::new();
     let mut t = start;
@@ -77,14 +83,22 @@ fn fmt_tick(v: f64) -> String {
     } else if a >= 100.0 || (v.fract() == 0.0) {
         format!("{v:.0}")
     } else if a >= 1.0 {
-        format!("{v:.2}").trim_end_matches('0').trim_end_matches('.').to_string()
+        format!("{v:.2}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     } else {
-        format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
+        format!("{v:.3}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     }
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 impl Chart {
@@ -94,7 +108,12 @@ impl Chart {
         let bottom = 62.0 + 20.0 * legend_rows as f64;
         let (pw, ph) = (W - LEFT - RIGHT, H - TOP - bottom);
         let pts = self.series.iter().flat_map(|s| s.points.iter());
-        let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+        let (mut x0, mut x1, mut y0, mut y1) = (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        );
         for &(x, y, ci) in pts {
             if x.is_finite() && y.is_finite() {
                 x0 = x0.min(x);
@@ -119,12 +138,19 @@ impl Chart {
         let sx = |x: f64| LEFT + (x - xa) / (xb - xa) * pw;
         let sy = |y: f64| TOP + (1.0 - (y - y0) / (y1 - y0)) * ph;
         let xt: Vec<f64> = if self.x_ticks_at_data {
-            let mut xs: Vec<f64> = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
+            let mut xs: Vec<f64> = self
+                .series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.0))
+                .collect();
             xs.sort_by(f64::total_cmp);
             xs.dedup();
             xs
         } else {
-            nice_ticks(x0, x1, 8).into_iter().filter(|&x| x >= xa && x <= xb).collect()
+            nice_ticks(x0, x1, 8)
+                .into_iter()
+                .filter(|&x| x >= xa && x <= xb)
+                .collect()
         };
 
         let font = base64::engine::general_purpose::STANDARD.encode(FONT);
@@ -141,16 +167,45 @@ impl Chart {
         );
         for &t in &yt {
             let y = sy(t);
-            let _ = writeln!(s, r##"<line x1="{LEFT}" x2="{}" y1="{y:.2}" y2="{y:.2}" stroke="#e3e3e3"/>"##, LEFT + pw);
-            let _ = writeln!(s, r##"<text x="{}" y="{:.2}" font-size="12" text-anchor="end" fill="#333">{}</text>"##, LEFT - 6.0, y + 4.0, fmt_tick(t));
+            let _ = writeln!(
+                s,
+                r##"<line x1="{LEFT}" x2="{}" y1="{y:.2}" y2="{y:.2}" stroke="#e3e3e3"/>"##,
+                LEFT + pw
+            );
+            let _ = writeln!(
+                s,
+                r##"<text x="{}" y="{:.2}" font-size="12" text-anchor="end" fill="#333">{}</text>"##,
+                LEFT - 6.0,
+                y + 4.0,
+                fmt_tick(t)
+            );
         }
         for &t in &xt {
             let x = sx(t);
-            let _ = writeln!(s, r##"<line x1="{x:.2}" x2="{x:.2}" y1="{}" y2="{}" stroke="#333"/>"##, TOP + ph, TOP + ph + 5.0);
-            let _ = writeln!(s, r##"<text x="{x:.2}" y="{}" font-size="12" text-anchor="middle" fill="#333">{}</text>"##, TOP + ph + 19.0, fmt_tick(t));
+            let _ = writeln!(
+                s,
+                r##"<line x1="{x:.2}" x2="{x:.2}" y1="{}" y2="{}" stroke="#333"/>"##,
+                TOP + ph,
+                TOP + ph + 5.0
+            );
+            let _ = writeln!(
+                s,
+                r##"<text x="{x:.2}" y="{}" font-size="12" text-anchor="middle" fill="#333">{}</text>"##,
+                TOP + ph + 19.0,
+                fmt_tick(t)
+            );
         }
-        let _ = writeln!(s, r##"<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>"##);
-        let _ = writeln!(s, r##"<text x="{}" y="{}" font-size="14" text-anchor="middle" fill="#111">{}</text>"##, LEFT + pw / 2.0, TOP + ph + 40.0, esc(&self.x_label));
+        let _ = writeln!(
+            s,
+            r##"<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>"##
+        );
+        let _ = writeln!(
+            s,
+            r##"<text x="{}" y="{}" font-size="14" text-anchor="middle" fill="#111">{}</text>"##,
+            LEFT + pw / 2.0,
+            TOP + ph + 40.0,
+            esc(&self.x_label)
+        );
         let _ = writeln!(
             s,
             r##"<text transform="translate(20 {}) rotate(-90)" font-size="14" text-anchor="middle" fill="#111">{}</text>"##,
@@ -159,14 +214,22 @@ impl Chart {
         );
         for (i, series) in self.series.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
-            let dash = if series.dashed { r#" stroke-dasharray="6 4""# } else { "" };
+            let dash = if series.dashed {
+                r#" stroke-dasharray="6 4""#
+            } else {
+                ""
+            };
             let path: Vec<String> = series
                 .points
                 .iter()
                 .filter(|p| p.1.is_finite())
                 .map(|&(x, y, _)| format!("{:.2},{:.2}", sx(x), sy(y)))
                 .collect();
-            let _ = writeln!(s, r#"<polyline points="{}" fill="none" stroke="{color}" stroke-width="2"{dash}/>"#, path.join(" "));
+            let _ = writeln!(
+                s,
+                r#"<polyline points="{}" fill="none" stroke="{color}" stroke-width="2"{dash}/>"#,
+                path.join(" ")
+            );
             for &(x, y, ci) in series.points.iter().filter(|p| p.1.is_finite()) {
                 let (cx, cy) = (sx(x), sy(y));
                 if ci > 0.0 {
@@ -178,13 +241,26 @@ impl Chart {
                         cx - 4.0
                     );
                 }
-                let _ = writeln!(s, r#"<circle cx="{cx:.2}" cy="{cy:.2}" r="3.2" fill="{color}"/>"#);
+                let _ = writeln!(
+                    s,
+                    r#"<circle cx="{cx:.2}" cy="{cy:.2}" r="3.2" fill="{color}"/>"#
+                );
             }
             let (col, row) = (i % 3, i / 3);
             let lx = LEFT + col as f64 * (pw / 3.0);
             let ly = TOP + ph + 62.0 + row as f64 * 20.0;
-            let _ = writeln!(s, r#"<line x1="{lx:.2}" x2="{:.2}" y1="{ly:.2}" y2="{ly:.2}" stroke="{color}" stroke-width="2.5"{dash}/>"#, lx + 24.0);
-            let _ = writeln!(s, r##"<text x="{:.2}" y="{:.2}" font-size="12.5" fill="#111">{}</text>"##, lx + 30.0, ly + 4.5, esc(&series.label));
+            let _ = writeln!(
+                s,
+                r#"<line x1="{lx:.2}" x2="{:.2}" y1="{ly:.2}" y2="{ly:.2}" stroke="{color}" stroke-width="2.5"{dash}/>"#,
+                lx + 24.0
+            );
+            let _ = writeln!(
+                s,
+                r##"<text x="{:.2}" y="{:.2}" font-size="12.5" fill="#111">{}</text>"##,
+                lx + 30.0,
+                ly + 4.5,
+                esc(&series.label)
+            );
         }
         s.push_str("</svg>\n");
         s
@@ -193,7 +269,9 @@ impl Chart {
 
 /// Rasterises an SVG to PNG at `scale`, with the shipped font only.
 pub fn svg_to_png(svg: &str, scale: f32) -> Result<Vec<u8>> {
-    rasterise(svg, scale)?.encode_png().context("cannot encode PNG")
+    rasterise(svg, scale)?
+        .encode_png()
+        .context("cannot encode PNG")
 }
 
 /// Rasterises an SVG at `scale`, with the shipped font only.
@@ -202,11 +280,24 @@ fn rasterise(svg: &str, scale: f32) -> Result<resvg::tiny_skia::Pixmap> {
     let mut db = usvg::fontdb::Database::new();
     db.load_font_data(FONT.to_vec());
     db.set_sans_serif_family(FAMILY);
-    let opt = usvg::Options { font_family: FAMILY.to_string(), fontdb: Arc::new(db), ..Default::default() };
+    let opt = usvg::Options {
+        font_family: FAMILY.to_string(),
+        fontdb: Arc::new(db),
+        ..Default::default()
+    };
     let tree = usvg::Tree::from_str(svg, &opt).context("cannot parse the generated SVG")?;
-    let size = tree.size().to_int_size().scale_by(scale).context("figure size")?;
-    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height()).context("cannot allocate the figure")?;
-    resvg::render(&tree, tiny_skia::Transform::from_scale(scale, scale), &mut pixmap.as_mut());
+    let size = tree
+        .size()
+        .to_int_size()
+        .scale_by(scale)
+        .context("figure size")?;
+    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height())
+        .context("cannot allocate the figure")?;
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
     Ok(pixmap)
 }
 
@@ -228,8 +319,16 @@ mod tests {
             x_label: "number of IoVs".into(),
             y_label: "reward per episode".into(),
             series: vec![
-                Series { label: "A".into(), points: vec![(20.0, 1.0, 0.2), (40.0, 2.0, 0.1)], dashed: false },
-                Series { label: "B".into(), points: vec![(20.0, -1.0, 0.0), (40.0, 0.5, 0.3)], dashed: true },
+                Series {
+                    label: "A".into(),
+                    points: vec![(20.0, 1.0, 0.2), (40.0, 2.0, 0.1)],
+                    dashed: false,
+                },
+                Series {
+                    label: "B".into(),
+                    points: vec![(20.0, -1.0, 0.0), (40.0, 0.5, 0.3)],
+                    dashed: true,
+                },
             ],
             x_ticks_at_data: true,
         };
@@ -240,9 +339,15 @@ mod tests {
         // The title band (y < 36) holds glyphs only if the shipped font was found.
         let dark_in_title = |svg: &str| {
             let p = rasterise(svg, 1.0).unwrap();
-            p.pixels()[..p.width() as usize * 36].iter().filter(|c| c.red() < 128).count()
+            p.pixels()[..p.width() as usize * 36]
+                .iter()
+                .filter(|c| c.red() < 128)
+                .count()
         };
-        let plain = Chart { title: String::new(), ..chart.clone() };
+        let plain = Chart {
+            title: String::new(),
+            ..chart.clone()
+        };
         assert_eq!(dark_in_title(&plain.to_svg()), 0);
         assert!(dark_in_title(&svg) > 100);
     }

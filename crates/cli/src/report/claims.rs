@@ -32,17 +32,24 @@ pub struct Table {
 impl Table {
     /// Records a cell.
     pub fn insert(&mut self, method: &str, vehicles: usize, metric: &str, mean: f64, ci: f64) {
-        self.cells.insert((method.to_string(), vehicles, metric.to_string()), (mean, ci));
+        self.cells.insert(
+            (method.to_string(), vehicles, metric.to_string()),
+            (mean, ci),
+        );
     }
 
     /// Mean of a cell (NaN if absent).
     pub fn mean(&self, method: &str, vehicles: usize, metric: &str) -> f64 {
-        self.cells.get(&(method.to_string(), vehicles, metric.to_string())).map_or(f64::NAN, |c| c.0)
+        self.cells
+            .get(&(method.to_string(), vehicles, metric.to_string()))
+            .map_or(f64::NAN, |c| c.0)
     }
 
     /// 95 % CI half-width of a cell (NaN if absent).
     pub fn ci(&self, method: &str, vehicles: usize, metric: &str) -> f64 {
-        self.cells.get(&(method.to_string(), vehicles, metric.to_string())).map_or(f64::NAN, |c| c.1)
+        self.cells
+            .get(&(method.to_string(), vehicles, metric.to_string()))
+            .map_or(f64::NAN, |c| c.1)
     }
 
     /// Means of `metric` for `method` over `vs`.
@@ -67,7 +74,11 @@ pub struct Claim {
 }
 
 fn fmt_row(vs: &[usize], xs: &[f64]) -> String {
-    vs.iter().zip(xs).map(|(v, x)| format!("{v}: {x:.3}")).collect::<Vec<_>>().join(", ")
+    vs.iter()
+        .zip(xs)
+        .map(|(v, x)| format!("{v}: {x:.3}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn non_monotone(xs: &[f64]) -> bool {
@@ -85,7 +96,8 @@ fn pearson(a: &[f64], b: &[f64]) -> f64 {
 }
 
 fn range(xs: &[f64]) -> f64 {
-    xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max) - xs.iter().cloned().fold(f64::INFINITY, f64::min)
+    xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+        - xs.iter().cloned().fold(f64::INFINITY, f64::min)
 }
 
 /// First epoch (1-based) from which the curve stays within 5 % of its total rise of its final
@@ -114,13 +126,25 @@ pub fn evaluate(t: &Table, vs: &[usize], ours: &str, curve: &[f64]) -> Vec<Claim
     use method::*;
     let vmax = *vs.last().expect("at least one vehicle count");
     let reward = |m: &str| t.row(m, vs, "reward");
-    let (r_ours, r_da, r_sp, r_rand) = (reward(ours), reward(DOUBLE_AUCTION), reward(SECOND_PRICE), reward(RANDOM));
-    let baselines = [(DOUBLE_AUCTION, &r_da), (SECOND_PRICE, &r_sp), (RANDOM, &r_rand)];
+    let (r_ours, r_da, r_sp, r_rand) = (
+        reward(ours),
+        reward(DOUBLE_AUCTION),
+        reward(SECOND_PRICE),
+        reward(RANDOM),
+    );
+    let baselines = [
+        (DOUBLE_AUCTION, &r_da),
+        (SECOND_PRICE, &r_sp),
+        (RANDOM, &r_rand),
+    ];
     let mut claims = Vec::new();
 
     // C1
     let da_vmax = t.mean(DOUBLE_AUCTION, vmax, "reward");
-    let at10 = curve.get(9.min(curve.len().saturating_sub(1))).copied().unwrap_or(f64::NAN);
+    let at10 = curve
+        .get(9.min(curve.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(f64::NAN);
     let first_beat = curve.iter().position(|&r| r > da_vmax).map(|i| i + 1);
     let plateau = plateau_epoch(curve);
     claims.push(Claim {
@@ -140,11 +164,17 @@ pub fn evaluate(t: &Table, vs: &[usize], ours: &str, curve: &[f64]) -> Vec<Claim
         .iter()
         .enumerate()
         .map(|(i, _)| {
-            let best = baselines.iter().map(|(_, r)| r[i]).fold(f64::NEG_INFINITY, f64::max);
+            let best = baselines
+                .iter()
+                .map(|(_, r)| r[i])
+                .fold(f64::NEG_INFINITY, f64::max);
             (r_ours[i] - best) / best.abs().max(1e-12)
         })
         .collect();
-    let best_gain = improvements.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let best_gain = improvements
+        .iter()
+        .cloned()
+        .fold(f64::NEG_INFINITY, f64::max);
     claims.push(Claim {
         id: "C2",
         statement: "MADRL improves market reward by up to 10 % over the baselines.",
@@ -159,10 +189,20 @@ pub fn evaluate(t: &Table, vs: &[usize], ours: &str, curve: &[f64]) -> Vec<Claim
 
     // C3
     let first = |r: &Vec<f64>| r[0];
-    let best_at_min = baselines.iter().all(|(m, r)| *m == SECOND_PRICE || first(&r_sp) >= first(r)) && r_sp[0] >= r_ours[0];
+    let best_at_min = baselines
+        .iter()
+        .all(|(m, r)| *m == SECOND_PRICE || first(&r_sp) >= first(r))
+        && r_sp[0] >= r_ours[0];
     let drop = |r: &Vec<f64>| r[0] - r[r.len() - 1];
-    let drops = [(ours, drop(&r_ours)), (DOUBLE_AUCTION, drop(&r_da)), (SECOND_PRICE, drop(&r_sp)), (RANDOM, drop(&r_rand))];
-    let steepest = drops.iter().all(|(m, d)| *m == SECOND_PRICE || drop(&r_sp) >= *d);
+    let drops = [
+        (ours, drop(&r_ours)),
+        (DOUBLE_AUCTION, drop(&r_da)),
+        (SECOND_PRICE, drop(&r_sp)),
+        (RANDOM, drop(&r_rand)),
+    ];
+    let steepest = drops
+        .iter()
+        .all(|(m, d)| *m == SECOND_PRICE || drop(&r_sp) >= *d);
     claims.push(Claim {
         id: "C3",
         statement: "Second-price has the best reward at 20 IoVs and declines steeply as IoVs grow.",
@@ -184,14 +224,26 @@ pub fn evaluate(t: &Table, vs: &[usize], ours: &str, curve: &[f64]) -> Vec<Claim
     claims.push(Claim {
         id: "C4",
         statement: "Random follows a trajectory like second-price.",
-        rule: "Pearson correlation of the random and second-price reward-vs-IoVs curves ≥ 0.8".into(),
-        measured: format!("correlation {rho:.3}; random: {}; second-price: {}", fmt_row(vs, &r_rand), fmt_row(vs, &r_sp)),
+        rule: "Pearson correlation of the random and second-price reward-vs-IoVs curves ≥ 0.8"
+            .into(),
+        measured: format!(
+            "correlation {rho:.3}; random: {}; second-price: {}",
+            fmt_row(vs, &r_rand),
+            fmt_row(vs, &r_sp)
+        ),
         holds: rho >= 0.8,
     });
 
     // C5
-    let ranges = [(ours, range(&r_ours)), (DOUBLE_AUCTION, range(&r_da)), (SECOND_PRICE, range(&r_sp)), (RANDOM, range(&r_rand))];
-    let stable = ranges.iter().all(|(m, r)| *m == ours || range(&r_ours) <= *r);
+    let ranges = [
+        (ours, range(&r_ours)),
+        (DOUBLE_AUCTION, range(&r_da)),
+        (SECOND_PRICE, range(&r_sp)),
+        (RANDOM, range(&r_rand)),
+    ];
+    let stable = ranges
+        .iter()
+        .all(|(m, r)| *m == ours || range(&r_ours) <= *r);
     claims.push(Claim {
         id: "C5",
         statement: "MADRL is stable across IoV counts.",
@@ -202,10 +254,17 @@ pub fn evaluate(t: &Table, vs: &[usize], ours: &str, curve: &[f64]) -> Vec<Claim
 
     // C6
     let welfare = |m: &str| t.row(m, vs, "welfare_gains");
-    let (w_ours, w_da, w_sp, w_rand) = (welfare(ours), welfare(DOUBLE_AUCTION), welfare(SECOND_PRICE), welfare(RANDOM));
-    let sp_highest = (0..vs.len()).all(|i| w_sp[i] >= w_ours[i] && w_sp[i] >= w_da[i] && w_sp[i] >= w_rand[i]);
+    let (w_ours, w_da, w_sp, w_rand) = (
+        welfare(ours),
+        welfare(DOUBLE_AUCTION),
+        welfare(SECOND_PRICE),
+        welfare(RANDOM),
+    );
+    let sp_highest =
+        (0..vs.len()).all(|i| w_sp[i] >= w_ours[i] && w_sp[i] >= w_da[i] && w_sp[i] >= w_rand[i]);
     let da_fluctuates = non_monotone(&w_da);
-    let ours_near_random = (0..vs.len()).all(|i| (w_ours[i] - w_rand[i]).abs() <= 0.1 * w_rand[i].abs().max(1e-12));
+    let ours_near_random =
+        (0..vs.len()).all(|i| (w_ours[i] - w_rand[i]).abs() <= 0.1 * w_rand[i].abs().max(1e-12));
     claims.push(Claim {
         id: "C6",
         statement: "Social welfare: second-price highest; double auction fluctuates; MADRL ≈ random.",
@@ -222,7 +281,12 @@ pub fn evaluate(t: &Table, vs: &[usize], ours: &str, curve: &[f64]) -> Vec<Claim
 
     // C7
     let budget = |m: &str| t.row(m, vs, "budget");
-    let (b_ours, b_da, b_sp, b_rand) = (budget(ours), budget(DOUBLE_AUCTION), budget(SECOND_PRICE), budget(RANDOM));
+    let (b_ours, b_da, b_sp, b_rand) = (
+        budget(ours),
+        budget(DOUBLE_AUCTION),
+        budget(SECOND_PRICE),
+        budget(RANDOM),
+    );
     let sp_grows = b_sp.windows(2).all(|w| w[1] > w[0]);
     let da_zero = b_da.iter().all(|b| b.abs() < 1e-9);
     let rand_below = (0..vs.len()).all(|i| b_rand[i] < b_ours[i]);
@@ -242,8 +306,14 @@ pub fn evaluate(t: &Table, vs: &[usize], ours: &str, curve: &[f64]) -> Vec<Claim
 
     // C8
     let lat = |m: &str| t.row(m, vs, "latency_ms");
-    let (l_ours, l_da, l_sp, l_rand) = (lat(ours), lat(DOUBLE_AUCTION), lat(SECOND_PRICE), lat(RANDOM));
-    let da_lowest = (0..vs.len()).all(|i| l_da[i] <= l_ours[i] && l_da[i] <= l_sp[i] && l_da[i] <= l_rand[i]);
+    let (l_ours, l_da, l_sp, l_rand) = (
+        lat(ours),
+        lat(DOUBLE_AUCTION),
+        lat(SECOND_PRICE),
+        lat(RANDOM),
+    );
+    let da_lowest =
+        (0..vs.len()).all(|i| l_da[i] <= l_ours[i] && l_da[i] <= l_sp[i] && l_da[i] <= l_rand[i]);
     let ours_below_random = (0..vs.len()).all(|i| l_ours[i] < l_rand[i]);
     claims.push(Claim {
         id: "C8",
@@ -300,7 +370,9 @@ mod tests {
                 _ => 0.0,
             }
         });
-        let curve: Vec<f64> = (0..30).map(|e| 10.0 * (1.0 - (-(e as f64) / 4.0).exp())).collect();
+        let curve: Vec<f64> = (0..30)
+            .map(|e| 10.0 * (1.0 - (-(e as f64) / 4.0).exp()))
+            .collect();
         let claims = evaluate(&t, &[20, 40, 60, 80], OURS, &curve);
         for c in &claims {
             assert!(c.holds, "{} should hold: {}", c.id, c.measured);
@@ -323,7 +395,9 @@ mod tests {
 
     #[test]
     fn plateau_is_where_the_curve_settles() {
-        let curve: Vec<f64> = (0..50).map(|e| if e < 20 { e as f64 } else { 20.0 }).collect();
+        let curve: Vec<f64> = (0..50)
+            .map(|e| if e < 20 { e as f64 } else { 20.0 })
+            .collect();
         assert_eq!(plateau_epoch(&curve), 20);
     }
 }

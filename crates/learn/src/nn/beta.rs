@@ -24,7 +24,11 @@ pub struct Beta;
 fn softplus(h: f64) -> (f64, f64) {
     let e = (-h.abs()).exp();
     let sp = h.max(0.0) + e.ln_1p();
-    let sig = if h >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+    let sig = if h >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    };
     (sp, sig)
 }
 
@@ -105,7 +109,12 @@ mod tests {
     fn gradients_match_finite_differences() {
         for (a, al, be) in [(0.3, 1.5, 2.0), (0.9, 4.0, 1.2), (1e-3, 1.1, 6.0)] {
             let (_, da, db) = Beta::log_prob(a, al, be);
-            check::grad(|p| Beta::log_prob(a, p[0], p[1]).0, &[al, be], &[da, db], 1e-7);
+            check::grad(
+                |p| Beta::log_prob(a, p[0], p[1]).0,
+                &[al, be],
+                &[da, db],
+                1e-7,
+            );
             let (_, da, db) = Beta::entropy(al, be);
             check::grad(|p| Beta::entropy(p[0], p[1]).0, &[al, be], &[da, db], 1e-7);
         }

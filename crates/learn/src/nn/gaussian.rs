@@ -166,12 +166,7 @@ mod tests {
     fn gradients_match_finite_differences() {
         for (u, mu, ls) in [(0.3, -0.2, -0.5), (2.0, 1.0, 0.2), (-4.0, 0.5, -1.0)] {
             let (_, dmu, dls) = G::log_prob_pre(u, mu, ls);
-            check::grad(
-                |p| G::log_prob(u, p[0], p[1]),
-                &[mu, ls],
-                &[dmu, dls],
-                1e-7,
-            );
+            check::grad(|p| G::log_prob(u, p[0], p[1]), &[mu, ls], &[dmu, dls], 1e-7);
             let (dmu, dls) = G::entropy_grad(mu, ls);
             // fast_tanh is within 5e-7 of tanh.
             check::grad(|p| G::entropy(p[0], p[1]), &[mu, ls], &[dmu, dls], 1e-6);

@@ -51,7 +51,13 @@ mod tests {
 
     fn gram(m: &[f64], rows: usize, cols: usize, by_rows: bool) -> Vec<f64> {
         let n = if by_rows { rows } else { cols };
-        let at = |i: usize, k: usize| if by_rows { m[i * cols + k] } else { m[k * cols + i] };
+        let at = |i: usize, k: usize| {
+            if by_rows {
+                m[i * cols + k]
+            } else {
+                m[k * cols + i]
+            }
+        };
         let len = if by_rows { cols } else { rows };
         let mut g = vec![0.0; n * n];
         for i in 0..n {
@@ -65,7 +71,12 @@ mod tests {
     #[test]
     fn rows_or_columns_are_orthonormal_times_gain() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-        for (r, c, by_rows) in [(13, 64, true), (64, 64, true), (64, 1, false), (64, 2, false)] {
+        for (r, c, by_rows) in [
+            (13, 64, true),
+            (64, 64, true),
+            (64, 1, false),
+            (64, 2, false),
+        ] {
             let gain = 2f64.sqrt();
             let m = orthogonal(r, c, gain, &mut rng);
             let n = r.min(c);

@@ -149,10 +149,7 @@ mod tests {
             .iter()
             .map(|v| v + 1.0)
             .collect();
-        let x: Vec<f64> = check::random(rows * d, 5)
-            .iter()
-            .map(|v| 3.0 * v)
-            .collect();
+        let x: Vec<f64> = check::random(rows * d, 5).iter().map(|v| 3.0 * v).collect();
         let c = check::random(rows * d, 6);
         let loss = |p: &[f64], x: &[f64]| {
             let (mut y, mut h, mut s) = (vec![0.0; rows * d], vec![0.0; rows * d], vec![0.0; rows]);

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Real, rows_of};
+use super::{rows_of, Real};
 
 /// A dense layer with `W: [inputs × outputs]` (row-major) followed by `b: [outputs]` in the
 /// flat parameter vector, starting at `offset`.

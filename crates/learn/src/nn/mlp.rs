@@ -133,7 +133,11 @@ impl Mlp {
     /// # Panics
     /// If `rows` exceeds the cache capacity.
     pub fn forward<T: Real>(&self, params: &[T], x: &[T], rows: usize, cache: &mut MlpCache<T>) {
-        assert!(rows <= cache.capacity, "MLP cache holds {} rows", cache.capacity);
+        assert!(
+            rows <= cache.capacity,
+            "MLP cache holds {} rows",
+            cache.capacity
+        );
         let d = self.inputs();
         self.input_norm.forward(
             params,
@@ -271,7 +275,10 @@ mod tests {
     #[test]
     fn layout_counts_parameters() {
         let m = Mlp::new(13, &[64, 64], 1, 0, Activation::Relu);
-        assert_eq!(m.len(), 26 + (13 * 64 + 64) + 128 + (64 * 64 + 64) + 128 + 65);
+        assert_eq!(
+            m.len(),
+            26 + (13 * 64 + 64) + 128 + (64 * 64 + 64) + 128 + 65
+        );
         let m2 = Mlp::new(13, &[64, 64], 1, 7, Activation::Relu);
         assert_eq!(m2.len(), m.len());
         assert_eq!(m2.offset(), 7);
@@ -289,7 +296,10 @@ mod tests {
             for (x, r) in p.iter_mut().zip(check::random(3 + mlp.len(), 12)) {
                 *x += 0.3 * r;
             }
-            let x: Vec<f64> = check::random(rows * inp, 13).iter().map(|v| 2.0 * v).collect();
+            let x: Vec<f64> = check::random(rows * inp, 13)
+                .iter()
+                .map(|v| 2.0 * v)
+                .collect();
             let c = check::random(rows * out, 14);
             let mut cache = MlpCache::new(&mlp, rows);
             let loss = |q: &[f64]| {

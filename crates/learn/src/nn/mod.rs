@@ -322,7 +322,10 @@ pub mod bits {
 
     /// Serialises `v` as `u32` bit patterns.
     pub fn serialize<S: Serializer>(v: &[f32], s: S) -> Result<S::Ok, S::Error> {
-        v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>().serialize(s)
+        v.iter()
+            .map(|x| x.to_bits())
+            .collect::<Vec<u32>>()
+            .serialize(s)
     }
 
     /// Reads `u32` bit patterns back into `f32`s.
@@ -389,7 +392,16 @@ mod tests {
         assert_eq!(c, [16.0, 34.0, 34.0, 79.0]);
         let mut c32 = [0.0f32; 4];
         let a32: Vec<f32> = a.iter().map(|&x| x as f32).collect();
-        f32::gemm(2, 3, 2, 1.0, (&a32, 3, 1), (&a32, 1, 3), 0.0, (&mut c32, 2, 1));
+        f32::gemm(
+            2,
+            3,
+            2,
+            1.0,
+            (&a32, 3, 1),
+            (&a32, 1, 3),
+            0.0,
+            (&mut c32, 2, 1),
+        );
         assert_eq!(c32, [14.0, 32.0, 32.0, 77.0]);
     }
 

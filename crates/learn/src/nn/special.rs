@@ -14,7 +14,8 @@ pub fn ln_gamma(x: f64) -> f64 {
     let inv = 1.0 / x;
     let inv2 = inv * inv;
     let series = inv
-        * (1.0 / 12.0 - inv2 * (1.0 / 360.0 - inv2 * (1.0 / 1260.0 - inv2 * (1.0 / 1680.0 - inv2 / 1188.0))));
+        * (1.0 / 12.0
+            - inv2 * (1.0 / 360.0 - inv2 * (1.0 / 1260.0 - inv2 * (1.0 / 1680.0 - inv2 / 1188.0))));
     (x - 0.5) * x.ln() - x + 0.5 * (2.0 * std::f64::consts::PI).ln() + series - prod.ln()
 }
 
@@ -45,7 +46,9 @@ pub fn trigamma(x: f64) -> f64 {
         + inv2 / 2.0
         + inv
             * inv2
-            * (1.0 / 6.0 - inv2 * (1.0 / 30.0 - inv2 * (1.0 / 42.0 - inv2 * (1.0 / 30.0 - inv2 * 5.0 / 66.0))));
+            * (1.0 / 6.0
+                - inv2
+                    * (1.0 / 30.0 - inv2 * (1.0 / 42.0 - inv2 * (1.0 / 30.0 - inv2 * 5.0 / 66.0))));
     acc + series
 }
 

@@ -245,7 +245,11 @@ mod tests {
 
     fn full_actor_loss_matches_finite_differences(distribution: BidDistribution) {
         let (rows, d) = (9, 4);
-        let outs = if distribution == BidDistribution::Beta { 2 } else { 1 };
+        let outs = if distribution == BidDistribution::Beta {
+            2
+        } else {
+            1
+        };
         let net = Mlp::new(d, &[6, 5], outs, 0, Activation::Relu);
         let layout = ActorLayout {
             distribution,
@@ -300,7 +304,8 @@ mod tests {
                         (Beta::log_prob(sample[r], a, b).0, Beta::entropy(a, b).0)
                     }
                 };
-                total += ppo_term((lp - logp_old[r]).exp(), adv[r], coefs.clip).0 - coefs.entropy * h;
+                total +=
+                    ppo_term((lp - logp_old[r]).exp(), adv[r], coefs.clip).0 - coefs.entropy * h;
             }
             total * inv_n
         };
@@ -386,7 +391,9 @@ mod tests {
             value_old: &value_old,
             target: &target,
         };
-        let total = critic_chunk(&net, &p, rows_, inv_n, coefs, &mut cache, &mut dout, &mut grads);
+        let total = critic_chunk(
+            &net, &p, rows_, inv_n, coefs, &mut cache, &mut dout, &mut grads,
+        );
         assert!((total * coefs.value * inv_n - loss(&p)).abs() < 1e-12);
         check::grad(loss, &p, &grads, 1e-6);
     }
