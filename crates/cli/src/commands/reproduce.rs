@@ -285,6 +285,9 @@ fn row(m: &Method, vehicles: usize, seed: usize, eps: &[EpisodeMetrics]) -> Resu
     }
 }
 
+/// What one job yields: its evaluation row and (learned methods) its training curve.
+type JobOutput = (ResultRow, Vec<CurveRow>);
+
 /// Runs one job: trains if learned, then evaluates on the held-out seeds.
 fn run_job(
     base: &Scenario,
@@ -292,7 +295,7 @@ fn run_job(
     vehicles: usize,
     s: usize,
     plan: &Plan,
-) -> Result<(ResultRow, Vec<CurveRow>)> {
+) -> Result<JobOutput> {
     let (train_seed, eval_seed) = seeds(base.scenario.seed, s);
     let scenario = job_scenario(base, m, vehicles, train_seed, plan)?;
     match m.bidding {
@@ -394,7 +397,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let bar = progress(total, "reproduce");
     let done = AtomicU64::new(0);
     let started = Instant::now();
-    let mut outcomes: Vec<(usize, Result<(ResultRow, Vec<CurveRow>)>)> = order
+    let mut outcomes: Vec<(usize, Result<JobOutput>)> = order
         .par_iter()
         .map(|&j| {
             let (mi, v, s) = jobs[j];
