@@ -3,6 +3,7 @@
 //!
 //! `cargo bench -p iovmarket-learn --bench mlp` measures the default backend (`matrixmultiply`);
 //! add `--features gemm-backend` for the `gemm` crate.
+#![allow(missing_docs)] // reason: criterion_group! generates undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use iovmarket_learn::nn::{Activation, Adam, Mlp, MlpCache};

@@ -1,1 +1,58 @@
-fn main() {}
+//! MAPPO training throughput on the paper scenario (80 IoVs, 4 RSUs, McAfee, 8 envs × 100 slots,
+//! 10 PPO epochs, 1 minibatch, hidden 64).
+//!
+//! - `train/epoch_paper80`: one PPO iteration, rollout + update (agent-steps/s = 64,000 / time);
+//! - `train/update_paper80`: the update alone (µs per agent-sample per PPO epoch =
+//!   time / (64,000 · 10)), measured from the trainer's own timing of each iteration;
+//! - `train/rollout_paper80`: the rollout alone.
+//!
+//! Threads: `train.threads = 0` (all cores) for the end-to-end figure; the update is
+//! single-threaded by design.
+#![allow(missing_docs)] // reason: criterion_group! generates undocumented items
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use iovmarket::env::IovEnv;
+use iovmarket::Scenario;
+use iovmarket_learn::Trainer;
+
+fn trainer() -> Trainer<IovEnv> {
+    let s = Scenario::paper();
+    let envs = (0..s.train.n_envs)
+        .map(|_| IovEnv::new(s.clone()).unwrap())
+        .collect();
+    Trainer::new(&s, envs).unwrap()
+}
+
+fn train(c: &mut Criterion) {
+    let mut group = c.benchmark_group("train");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(2));
+    group.measurement_time(Duration::from_secs(12));
+    let steps = 8 * 100 * 80;
+    group.throughput(Throughput::Elements(steps));
+    let mut t = trainer();
+    group.bench_function("epoch_paper80", |b| b.iter(|| t.run_epoch().unwrap()));
+    let mut t = trainer();
+    group.throughput(Throughput::Elements(steps * 10));
+    group.bench_function("update_paper80", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| Duration::from_secs_f64(t.run_epoch().unwrap().update_s))
+                .sum()
+        })
+    });
+    group.throughput(Throughput::Elements(steps));
+    group.bench_function("rollout_paper80", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| Duration::from_secs_f64(t.run_epoch().unwrap().rollout_s))
+                .sum()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, train);
+criterion_main!(benches);

@@ -11,8 +11,9 @@
 //!    update, the critic loss, clip, Adam.
 //!
 //! ## Invariants
-//! - The update runs on one thread in a fixed order; with the rollout's per-env streams a run is
-//!   bit-identical for any thread count, and a run resumed from a checkpoint is bit-identical to
+//! - The update splits each step's chunks into at most [`LANES`] fixed, contiguous runs whose
+//!   gradients are accumulated separately (in parallel) and summed in lane order; with the
+//!   rollout's per-env streams a run is bit-identical for any thread count, and a run resumed from a checkpoint is bit-identical to
 //!   an uninterrupted one (every random stream is a pure function of the seed and the epoch).
 //!
 //! ## Performance
@@ -32,12 +33,16 @@ use crate::error::{Error, Result};
 use crate::nn::{clip_grad_norm, Adam, MlpCache};
 use crate::policy::Policy;
 use crate::ppo::{
-    actor_chunk, critic_chunk, gae, mean_std, ActorRows, Coefs, CriticRows, ValueNorm,
+    actor_chunk, critic_chunk, gae, mean_std, ActorRows, ActorSums, Coefs, CriticRows, ValueNorm,
 };
 use crate::rollout::{action_stream, episode_seed, user_stream, Critic, Tag, Worker};
 
 /// Rows per forward/backward chunk of the update.
 pub const CHUNK: usize = 256;
+/// Gradient lanes of the update: a step's chunks are split into at most this many contiguous
+/// runs, each accumulated into its own buffer (in parallel), then summed in lane order. The
+/// result depends on this constant, not on the number of threads.
+pub const LANES: usize = 8;
 
 /// What one epoch (PPO iteration) did: means per episode over the rollout's `n_envs` episodes,
 /// and the update's losses.
@@ -77,6 +82,10 @@ pub struct EpochStats {
     pub active_samples: usize,
     /// Agent-steps per second of wall time, rollout plus update (not deterministic).
     pub agent_steps_per_s: f64,
+    /// Wall time of the rollout in seconds (not deterministic).
+    pub rollout_s: f64,
+    /// Wall time of the update (GAE, batch, PPO passes) in seconds (not deterministic).
+    pub update_s: f64,
 }
 
 /// The rollout flattened for the update.
@@ -100,9 +109,10 @@ struct Batch {
     slot_start: Vec<u32>,
 }
 
-/// Scratch of the update, reused across epochs.
+/// Per-lane buffers of the update: each lane accumulates the gradient of a fixed, contiguous
+/// share of a step's chunks.
 #[derive(Debug)]
-struct Scratch {
+struct Lane {
     actor_cache: MlpCache<f32>,
     critic_cache: MlpCache<f32>,
     obs: Vec<f32>,
@@ -116,9 +126,37 @@ struct Scratch {
     dout: Vec<f32>,
     actor_grads: Vec<f32>,
     critic_grads: Vec<f32>,
+}
+
+/// Scratch of the update, reused across epochs.
+#[derive(Debug)]
+struct Scratch {
+    lanes: Vec<Lane>,
+    actor_grads: Vec<f32>,
+    critic_grads: Vec<f32>,
     groups: Vec<Vec<u32>>,
     critic_rows: Vec<u32>,
     raw_returns: Vec<f64>,
+    targets: Vec<f32>,
+}
+
+/// The chunk ranges of each lane: `chunks` split into at most [`LANES`] contiguous runs. The
+/// split depends only on `chunks`, never on the thread count.
+fn lane_ranges(chunks: usize) -> Vec<std::ops::Range<usize>> {
+    let lanes = LANES.min(chunks);
+    (0..lanes)
+        .map(|l| l * chunks / lanes..(l + 1) * chunks / lanes)
+        .collect()
+}
+
+/// Sums the first `lanes` lane gradients into `total`, in lane order.
+fn reduce(total: &mut [f32], lanes: &[Lane], lanes_used: usize, pick: fn(&Lane) -> &[f32]) {
+    total.copy_from_slice(&pick(&lanes[0])[..total.len()]);
+    for lane in &lanes[1..lanes_used] {
+        for (t, g) in total.iter_mut().zip(pick(lane)) {
+            *t += g;
+        }
+    }
 }
 
 /// Loss sums of one update.
@@ -242,8 +280,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
             .collect();
         let vps = critic.values_per_slot(agents);
         let outs = policy.outputs();
-        let widest = policy.net.len().max(critic.net.len()) + 1;
-        let scratch = Scratch {
+        let lane = || Lane {
             actor_cache: MlpCache::new(&policy.net, CHUNK),
             critic_cache: MlpCache::new(&critic.net, CHUNK),
             obs: vec![0.0; CHUNK * obs_dim],
@@ -255,11 +292,17 @@ impl<E: MultiAgentEnv> Trainer<E> {
             value_old: vec![0.0; CHUNK],
             target: vec![0.0; CHUNK],
             dout: vec![0.0; CHUNK],
-            actor_grads: vec![0.0; widest],
+            actor_grads: vec![0.0; policy.net.len() + 1],
+            critic_grads: vec![0.0; critic.params.0.len()],
+        };
+        let scratch = Scratch {
+            lanes: (0..LANES).map(|_| lane()).collect(),
+            actor_grads: vec![0.0; policy.net.len() + 1],
             critic_grads: vec![0.0; critic.params.0.len()],
             groups: vec![Vec::new(); policy.actors.len()],
             critic_rows: Vec::with_capacity(vps),
             raw_returns: Vec::new(),
+            targets: Vec::new(),
         };
         Ok(Self {
             scenario: scenario.clone(),
@@ -335,10 +378,13 @@ impl<E: MultiAgentEnv> Trainer<E> {
                 })
             })?;
         }
+        let rollout_s = start.elapsed().as_secs_f64();
         self.build_batch();
         let u = self.update()?;
         let elapsed = start.elapsed().as_secs_f64();
-        let stats = self.epoch_stats(&u, elapsed);
+        let mut stats = self.epoch_stats(&u, elapsed);
+        stats.rollout_s = rollout_s;
+        stats.update_s = elapsed - rollout_s;
         self.epoch += 1;
         self.curve.push(stats.clone());
         Ok(stats)
@@ -477,49 +523,69 @@ impl<E: MultiAgentEnv> Trainer<E> {
         }
         let d = self.policy.obs_dim;
         let layout = self.policy.layout();
+        let net = &self.policy.net;
         for (g, rows) in s.groups.iter().enumerate() {
             if rows.is_empty() {
                 continue;
             }
-            let params = &mut self.policy.actors[g].0;
-            let grads = &mut s.actor_grads[..params.len()];
-            grads.fill(0.0);
+            let params = &self.policy.actors[g].0;
             let inv_n = 1.0 / rows.len() as f64;
-            let mut policy_sum = 0.0;
-            for chunk in rows.chunks(CHUNK) {
-                let c = chunk.len();
-                for (j, &r) in chunk.iter().enumerate() {
-                    let r = r as usize;
-                    s.obs[j * d..(j + 1) * d].copy_from_slice(&b.obs[r * d..(r + 1) * d]);
-                    s.sample[j] = b.sample[r];
-                    s.logp[j] = b.logp[r];
-                    s.adv[j] = b.adv[r];
-                }
-                let rows = ActorRows {
-                    obs: &s.obs[..c * d],
-                    sample: &s.sample[..c],
-                    logp_old: &s.logp[..c],
-                    adv: &s.adv[..c],
-                };
-                let sums = actor_chunk(
-                    &self.policy.net,
-                    layout,
-                    params,
-                    rows,
-                    inv_n,
-                    coefs,
-                    first_pass,
-                    &mut s.actor_cache,
-                    &mut s.dhead,
-                    grads,
-                );
-                policy_sum += sums.policy;
-                u.clipped += sums.clipped;
-                u.seen += c;
+            let ranges = lane_ranges(rows.len().div_ceil(CHUNK));
+            let used = ranges.len();
+            let sums: Vec<ActorSums> = self.pool.install(|| {
+                s.lanes[..used]
+                    .par_iter_mut()
+                    .zip(ranges)
+                    .map(|(lane, range)| {
+                        lane.actor_grads.fill(0.0);
+                        let mut total = ActorSums::default();
+                        for c in range {
+                            let chunk = &rows[c * CHUNK..((c + 1) * CHUNK).min(rows.len())];
+                            let n = chunk.len();
+                            for (j, &r) in chunk.iter().enumerate() {
+                                let r = r as usize;
+                                lane.obs[j * d..(j + 1) * d]
+                                    .copy_from_slice(&b.obs[r * d..(r + 1) * d]);
+                                lane.sample[j] = b.sample[r];
+                                lane.logp[j] = b.logp[r];
+                                lane.adv[j] = b.adv[r];
+                            }
+                            let rows = ActorRows {
+                                obs: &lane.obs[..n * d],
+                                sample: &lane.sample[..n],
+                                logp_old: &lane.logp[..n],
+                                adv: &lane.adv[..n],
+                            };
+                            let x = actor_chunk(
+                                net,
+                                layout,
+                                params,
+                                rows,
+                                inv_n,
+                                coefs,
+                                first_pass,
+                                &mut lane.actor_cache,
+                                &mut lane.dhead,
+                                &mut lane.actor_grads,
+                            );
+                            total.policy += x.policy;
+                            total.entropy += x.entropy;
+                            total.clipped += x.clipped;
+                        }
+                        total
+                    })
+                    .collect()
+            });
+            let grads = &mut s.actor_grads;
+            reduce(grads, &s.lanes, used, |l| &l.actor_grads);
+            let policy_sum: f64 = sums.iter().map(|x| x.policy).sum();
+            for x in &sums {
+                u.clipped += x.clipped;
                 if first_pass {
-                    u.entropy += sums.entropy;
+                    u.entropy += x.entropy;
                 }
             }
+            u.seen += rows.len();
             let norm = clip_grad_norm(grads, self.scenario.train.max_grad_norm);
             if !norm.is_finite() || !policy_sum.is_finite() {
                 return Err(Error::Diverged {
@@ -527,7 +593,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
                     what: "the actor gradient",
                 });
             }
-            self.actor_adam[g].step(params, grads);
+            self.actor_adam[g].step(&mut self.policy.actors[g].0, grads);
             u.policy += policy_sum * inv_n;
             u.policy_steps += 1;
         }
@@ -552,36 +618,58 @@ impl<E: MultiAgentEnv> Trainer<E> {
         s.raw_returns
             .extend(s.critic_rows.iter().map(|&r| b.returns[r as usize]));
         self.value_norm.update(&s.raw_returns);
+        let vn = &self.value_norm;
+        s.targets.clear();
+        s.targets
+            .extend(s.raw_returns.iter().map(|&x| vn.normalize(x) as f32));
         let inputs = self.critic.net.inputs();
+        let (net, params) = (&self.critic.net, &self.critic.params.0);
+        let rows = &s.critic_rows;
+        let targets = &s.targets;
+        let inv_n = 1.0 / rows.len() as f64;
+        let ranges = lane_ranges(rows.len().div_ceil(CHUNK));
+        let used = ranges.len();
+        let totals: Vec<f64> = self.pool.install(|| {
+            s.lanes[..used]
+                .par_iter_mut()
+                .zip(ranges)
+                .map(|(lane, range)| {
+                    lane.critic_grads.fill(0.0);
+                    let mut total = 0.0;
+                    for c in range {
+                        let lo = c * CHUNK;
+                        let chunk = &rows[lo..(lo + CHUNK).min(rows.len())];
+                        let n = chunk.len();
+                        for (j, &r) in chunk.iter().enumerate() {
+                            let r = r as usize;
+                            lane.input[j * inputs..(j + 1) * inputs]
+                                .copy_from_slice(&b.critic_input[r * inputs..(r + 1) * inputs]);
+                            lane.value_old[j] = b.value_old[r];
+                            lane.target[j] = targets[lo + j];
+                        }
+                        let rows = CriticRows {
+                            input: &lane.input[..n * inputs],
+                            value_old: &lane.value_old[..n],
+                            target: &lane.target[..n],
+                        };
+                        total += critic_chunk(
+                            net,
+                            params,
+                            rows,
+                            inv_n,
+                            coefs,
+                            &mut lane.critic_cache,
+                            &mut lane.dout,
+                            &mut lane.critic_grads,
+                        );
+                    }
+                    total
+                })
+                .collect()
+        });
         let grads = &mut s.critic_grads;
-        grads.fill(0.0);
-        let inv_n = 1.0 / s.critic_rows.len() as f64;
-        let mut total = 0.0;
-        for chunk in s.critic_rows.chunks(CHUNK) {
-            let c = chunk.len();
-            for (j, &r) in chunk.iter().enumerate() {
-                let r = r as usize;
-                s.input[j * inputs..(j + 1) * inputs]
-                    .copy_from_slice(&b.critic_input[r * inputs..(r + 1) * inputs]);
-                s.value_old[j] = b.value_old[r];
-                s.target[j] = self.value_norm.normalize(b.returns[r]) as f32;
-            }
-            let rows = CriticRows {
-                input: &s.input[..c * inputs],
-                value_old: &s.value_old[..c],
-                target: &s.target[..c],
-            };
-            total += critic_chunk(
-                &self.critic.net,
-                &self.critic.params.0,
-                rows,
-                inv_n,
-                coefs,
-                &mut s.critic_cache,
-                &mut s.dout,
-                grads,
-            );
-        }
+        reduce(grads, &s.lanes, used, |l| &l.critic_grads);
+        let total: f64 = totals.iter().sum();
         let norm = clip_grad_norm(grads, self.scenario.train.max_grad_norm);
         if !norm.is_finite() || !total.is_finite() {
             return Err(Error::Diverged {
@@ -626,6 +714,8 @@ impl<E: MultiAgentEnv> Trainer<E> {
                 .then(|| ls.iter().map(|&x| x as f64).sum::<f64>() / ls.len() as f64),
             active_samples: active,
             agent_steps_per_s: agent_steps as f64 / elapsed_s.max(1e-9),
+            rollout_s: 0.0,
+            update_s: 0.0,
         }
     }
 }

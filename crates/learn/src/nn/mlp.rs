@@ -186,13 +186,20 @@ impl Mlp {
         for (i, (lin, norm)) in self.hidden.iter().enumerate().rev() {
             let b = &blocks[i];
             let n = rows * lin.outputs;
-            norm.backward(params, &b.xhat, &b.rstd, d1, rows, Some(&mut d2[..]), grads);
+            norm.backward(
+                params,
+                (&b.xhat, &b.rstd),
+                d1,
+                rows,
+                Some(&mut d2[..]),
+                grads,
+            );
             self.activation.backward(&b.a[..n], &mut d2[..n]);
             let input: &[T] = if i == 0 { h0 } else { &blocks[i - 1].h };
             lin.backward(params, input, d2, rows, Some(&mut d1[..]), grads);
         }
         self.input_norm
-            .backward(params, xhat0, rstd0, d1, rows, None, grads);
+            .backward(params, (xhat0, rstd0), d1, rows, None, grads);
     }
 }
 

@@ -8,7 +8,7 @@
 //! [`Real`] (`f32` for training, `f64` for the finite-difference checks in the tests).
 //!
 //! A new layer is one file: a struct with `len`, `forward`, `backward` and its gradient check at
-//! the bottom (see [`check`] in the tests).
+//! the bottom (the shared helpers live in the test-only `nn::check` module).
 //!
 //! ## Invariants
 //! - `backward` *accumulates* parameter gradients (`+=`), so a batch can be processed in chunks

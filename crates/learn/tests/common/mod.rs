@@ -24,9 +24,7 @@ pub fn small(extra: &[(&str, &str)]) -> Scenario {
 
 /// The snapshot with wall-clock figures zeroed, for bit-exact comparisons.
 pub fn deterministic(mut s: Snapshot) -> Snapshot {
-    for e in &mut s.curve {
-        e.agent_steps_per_s = 0.0;
-    }
+    s.curve = curve(&s.curve);
     s
 }
 
@@ -36,6 +34,8 @@ pub fn curve(c: &[EpochStats]) -> Vec<EpochStats> {
         .cloned()
         .map(|mut e| {
             e.agent_steps_per_s = 0.0;
+            e.rollout_s = 0.0;
+            e.update_s = 0.0;
             e
         })
         .collect()
