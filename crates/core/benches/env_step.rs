@@ -1,5 +1,3 @@
-#![allow(missing_docs)] // criterion_group! generates undocumented functions.
-
 //! Env step cost: the paper scenario (80 vehicles, 4 RSUs), the city preset (100 000 vehicles,
 //! 1024 RSUs) on 1 and 2 threads, and the scaling in vehicles at the city's density.
 //!
@@ -11,6 +9,8 @@
 //! - `env_scale_1m/1m`: one million vehicles over 31.6 km × 31.6 km with 10 000 RSUs; excluded
 //!   from the default run (it takes minutes to set up); run it with
 //!   `IOVMARKET_BENCH_1M=1 cargo bench -p iovmarket --bench env_step -- env_scale_1m`.
+
+#![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use iovmarket::agents::{Bidder, TruthfulBidder};

@@ -117,7 +117,9 @@ impl LinkBudget {
     /// Linear gain g such that SNR = p_tx(mW) · g · |h|² (everything but power and fading).
     pub fn link_gain(&self, ground_distance_m: f64, shadowing_db: f64) -> f64 {
         let d3 = distance_3d(ground_distance_m, self.rsu_height_m, self.vehicle_height_m);
-        db_to_linear(self.fixed_db - path_loss_db(d3) - shadowing_db)
+        // 10^(x/10) as one exp: this runs for every vehicle every slot.
+        let db = self.fixed_db - path_loss_db(d3) - shadowing_db;
+        (db * (std::f64::consts::LN_10 / 10.0)).exp()
     }
 
     /// Rate in bit/s for transmit power `p_tx_w`, link gain `gain` and fading power `h2`.

@@ -404,16 +404,13 @@ impl Scenario {
     /// [`Error::ConfigParse`] for malformed TOML or unknown keys; [`Error::Config`] naming the key
     /// for an override of an unknown key or any out-of-range value.
     pub fn from_toml(text: &str, overrides: &[(String, String)]) -> Result<Self> {
-        let mut table: toml::Table =
-            toml::from_str(text).map_err(|e| Error::ConfigParse(e.to_string()))?;
+        let mut table: toml::Table = toml::from_str(text).map_err(parse_error)?;
         let known = toml::Table::try_from(Scenario::default())
             .expect("the default scenario serialises to TOML");
         for (key, value) in overrides {
             set_key(&mut table, &known, key, value)?;
         }
-        let scenario: Scenario = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| Error::ConfigParse(e.to_string()))?;
+        let scenario: Scenario = toml::Value::Table(table).try_into().map_err(parse_error)?;
         scenario.validate()?;
         Ok(scenario)
     }
@@ -556,6 +553,17 @@ impl Scenario {
         finite("train.log_std_init", t.log_std_init)?;
         Ok(())
     }
+}
+
+/// A parse error on one line (toml's messages span several).
+fn parse_error(e: toml::de::Error) -> Error {
+    let text = e.to_string();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    Error::ConfigParse(lines.join("; "))
 }
 
 /// Sets `key` (dotted) in `table`, after checking that the key exists in the schema `known`.

@@ -39,6 +39,7 @@ pub mod mobility;
 pub mod par;
 pub mod rng;
 pub mod rsu;
+pub mod simulation;
 pub mod workload;
 
 pub use config::Scenario;

@@ -94,6 +94,8 @@ pub fn ir_violations(trades: &[TradeRecord]) -> usize {
 /// Everything recorded about one slot (summed over RSUs).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct SlotMetrics {
+    /// Episode index (set by the episode runner; 0 otherwise).
+    pub episode: usize,
     /// Slot number, 1-based.
     pub slot: u64,
     /// Shared reward R(t) (M11).
@@ -139,6 +141,7 @@ impl SlotMetrics {
         let latency = latency_ms(trades);
         let buyer_surplus: f64 = trades.iter().map(|t| t.value - t.buyer_pays).sum();
         Self {
+            episode: 0,
             slot,
             reward: reward(
                 welfare,

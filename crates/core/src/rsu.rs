@@ -12,6 +12,9 @@ use crate::config::Scenario;
 /// Marker for "no RSU".
 pub const NO_RSU: u32 = u32::MAX;
 
+/// Up to this many RSUs a plain scan beats the index (the paper has 4).
+const SCAN_BELOW: usize = 16;
+
 /// RSU positions and the spatial index over them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RsuLayout {
@@ -101,22 +104,28 @@ impl RsuLayout {
 
     /// (3b): the nearest RSU covering `(x, y)` and its ground distance, or `(NO_RSU, ∞)`.
     pub fn associate(&self, x: f64, y: f64) -> (u32, f64) {
-        let n = self.cells_per_side as i64;
-        let cx = ((x / self.cell).floor() as i64).clamp(0, n - 1);
-        let cy = ((y / self.cell).floor() as i64).clamp(0, n - 1);
         let r2max = self.coverage_m * self.coverage_m;
         let mut best = (NO_RSU, f64::INFINITY);
-        for gy in (cy - 1).max(0)..=(cy + 1).min(n - 1) {
-            for gx in (cx - 1).max(0)..=(cx + 1).min(n - 1) {
-                let c = (gy * n + gx) as usize;
-                for &r in
-                    &self.cell_rsus[self.cell_start[c] as usize..self.cell_start[c + 1] as usize]
-                {
-                    let (dx, dy) = (self.x[r as usize] - x, self.y[r as usize] - y);
-                    let d2 = dx * dx + dy * dy;
-                    if d2 <= r2max && (d2 < best.1 || (d2 == best.1 && r < best.0)) {
-                        best = (r, d2);
-                    }
+        let mut consider = |r: u32| {
+            let (dx, dy) = (self.x[r as usize] - x, self.y[r as usize] - y);
+            let d2 = dx * dx + dy * dy;
+            if d2 <= r2max && (d2 < best.1 || (d2 == best.1 && r < best.0)) {
+                best = (r, d2);
+            }
+        };
+        if self.len() <= SCAN_BELOW {
+            (0..self.len() as u32).for_each(&mut consider);
+        } else {
+            let n = self.cells_per_side as i64;
+            // Truncation, not floor(): the clamp absorbs negative coordinates, and floor() is a
+            // libm call on baseline x86-64.
+            let cx = ((x / self.cell) as i64).clamp(0, n - 1);
+            let cy = ((y / self.cell) as i64).clamp(0, n - 1);
+            for gy in (cy - 1).max(0)..=(cy + 1).min(n - 1) {
+                for gx in (cx - 1).max(0)..=(cx + 1).min(n - 1) {
+                    let c = (gy * n + gx) as usize;
+                    let cell = self.cell_start[c] as usize..self.cell_start[c + 1] as usize;
+                    self.cell_rsus[cell].iter().for_each(|&r| consider(r));
                 }
             }
         }

@@ -62,6 +62,20 @@ pub fn truncated_normal_kmh(rng: &mut impl Rng, mean: f64, std: f64, min: f64, m
     mean.clamp(min, max)
 }
 
+/// ⌊x⌋ without a libm call (baseline x86-64 has no rounding instruction).
+#[inline]
+fn floor_i64(x: f64) -> i64 {
+    let t = x as i64;
+    t - (x < t as f64) as i64
+}
+
+/// ⌈x⌉ without a libm call.
+#[inline]
+fn ceil_i64(x: f64) -> i64 {
+    let t = x as i64;
+    t + (x > t as f64) as i64
+}
+
 impl Grid {
     /// A grid for `scenario` (vehicles are placed by [`Mobility::reset`]).
     pub fn new(scenario: &Scenario) -> Self {
@@ -255,7 +269,7 @@ impl Geometry {
         let half = self.block / 2.0;
         let n = self.roads as i64;
         if dir > 0 {
-            let j = ((along - half) / self.block).floor() as i64 + 1;
+            let j = floor_i64((along - half) / self.block) + 1;
             let (c, idx) = if j >= n {
                 (half + self.area, 0)
             } else {
@@ -265,7 +279,7 @@ impl Geometry {
             let idx = if j < 0 { 0 } else { idx };
             (c - along, idx as u32)
         } else {
-            let j = ((along - half) / self.block).ceil() as i64 - 1;
+            let j = ceil_i64((along - half) / self.block) - 1;
             if j < 0 {
                 let last = self.centre((n - 1) as u32);
                 (along + (self.area - last), (n - 1) as u32)
@@ -425,6 +439,14 @@ mod tests {
         }
         // 200 vehicles × 300 s × 25 m/s / 250 m ≈ 6000 crossings, 40 % of which turn.
         assert!((1800..3000).contains(&turns), "turns {turns}");
+    }
+
+    #[test]
+    fn integer_floor_and_ceil_match_std() {
+        for x in [-2.5, -1.0, -0.3, 0.0, 0.2, 1.0, 3.7, 1e9] {
+            assert_eq!(floor_i64(x), x.floor() as i64, "{x}");
+            assert_eq!(ceil_i64(x), x.ceil() as i64, "{x}");
+        }
     }
 
     #[test]

@@ -1,0 +1,124 @@
+//! `iovmarket simulate`: episodes with fixed bidders; summary table, CSVs and run.json.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use iovmarket::agents::BidderKind;
+use iovmarket::env::IovEnv;
+use iovmarket::metrics::EpisodeMetrics;
+use iovmarket::simulation::{episode_seed, run_episode};
+use serde::Serialize;
+
+use super::ConfigArgs;
+use crate::output::{progress, write_csv, write_json, RunInfo};
+use crate::summary;
+
+/// Flags of `simulate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Clearing rule (overrides `market.mechanism`).
+    #[arg(long)]
+    pub mechanism: Option<String>,
+    /// `truthful`, `random` or `shaded:F` (overrides `agents.bidder`).
+    #[arg(long)]
+    pub bidder: Option<String>,
+    /// Number of episodes; episode e uses seed + e.
+    #[arg(long, default_value_t = 1)]
+    pub episodes: usize,
+    /// Run seed (overrides `scenario.seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Directory for slots.csv, episodes.csv, prices.csv and run.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// One row of prices.csv: the clearing price of one RSU after one slot.
+#[derive(Serialize)]
+struct PriceRow {
+    episode: usize,
+    slot: u64,
+    rsu: usize,
+    clearing_price: f64,
+}
+
+/// Runs `simulate`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let mut extra = Vec::new();
+    if let Some(m) = &args.mechanism {
+        extra.push(("market.mechanism".to_string(), format!("\"{m}\"")));
+    }
+    if let Some(b) = &args.bidder {
+        extra.push(("agents.bidder".to_string(), format!("\"{b}\"")));
+    }
+    if let Some(s) = args.seed {
+        extra.push(("scenario.seed".to_string(), s.to_string()));
+    }
+    let scenario = args.config.scenario(&extra)?;
+    if args.episodes == 0 {
+        bail!("--episodes: 0 is out of range; expected an integer >= 1");
+    }
+    let kind = BidderKind::parse(&scenario.agents.bidder).map_err(anyhow::Error::msg)?;
+    let Some(mut bidder) = kind.build() else {
+        bail!("agents.bidder = \"learned\" needs a trained policy: use `iovmarket evaluate --checkpoint FILE`");
+    };
+    let seed = scenario.scenario.seed;
+    let mut env = IovEnv::new(scenario.clone()).context("cannot build the environment")?;
+    let keep_slots = args.out.is_some();
+    let (mut slots, mut prices, mut episodes) =
+        (Vec::new(), Vec::new(), Vec::<EpisodeMetrics>::new());
+    let bar = progress(
+        (args.episodes * scenario.scenario.episode_slots) as u64,
+        "simulate",
+    );
+    for e in 0..args.episodes {
+        let total = run_episode(
+            &mut env,
+            bidder.as_mut(),
+            e,
+            episode_seed(seed, e),
+            |env, m| {
+                bar.inc(1);
+                if keep_slots {
+                    slots.push(*m);
+                    prices.extend(env.clearing_prices().into_iter().enumerate().map(
+                        |(rsu, clearing_price)| PriceRow {
+                            episode: e,
+                            slot: m.slot,
+                            rsu,
+                            clearing_price,
+                        },
+                    ));
+                }
+            },
+        )?;
+        episodes.push(total);
+    }
+    bar.finish_and_clear();
+    let title = format!(
+        "simulate: {} vehicles, {} RSUs, mechanism {}, bidder {}, seed {}",
+        scenario.scenario.vehicles,
+        scenario.scenario.rsus,
+        scenario.market.mechanism,
+        bidder.name(),
+        seed
+    );
+    print!("{}", summary::table(&title, &episodes));
+    if let Some(dir) = &args.out {
+        write_csv(&dir.join("slots.csv"), slots)?;
+        write_csv(&dir.join("prices.csv"), prices)?;
+        write_csv(&dir.join("episodes.csv"), &episodes)?;
+        let info = RunInfo::new(
+            "simulate",
+            seed,
+            &scenario,
+            serde_json::json!({ "episodes": args.episodes, "bidder": bidder.name() }),
+        );
+        write_json(&dir.join("run.json"), &info)?;
+        eprintln!("wrote {}", dir.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
