@@ -23,12 +23,15 @@ struct Cli {
 enum Command {
     /// Run episodes with fixed bidders and print a summary (optionally write CSVs).
     Simulate(commands::simulate::Args),
+    /// Draw an SVG map of one slot: roads, RSUs and coverage, vehicles, trades.
+    Render(commands::render::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Simulate(args) => commands::simulate::run(args),
+        Command::Render(args) => commands::render::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! One module per subcommand, plus the flags they share.
 
+pub mod render;
 pub mod simulate;
 
 use std::path::PathBuf;
