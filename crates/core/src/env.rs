@@ -385,22 +385,26 @@ impl VehicleContext<'_> {
             &p.moved_m[range.clone()],
         );
         let active = &p.active[range];
-        for i in 0..c.serving.len() {
-            let (r, d) = if active[i] {
+        for (i, (serving, distance)) in c
+            .serving
+            .iter_mut()
+            .zip(c.distance_m.iter_mut())
+            .enumerate()
+        {
+            (*serving, *distance) = if active[i] {
                 self.rsus.associate(x[i], y[i])
             } else {
                 (NO_RSU, 0.0)
             };
-            c.serving[i] = r;
-            c.distance_m[i] = d;
         }
         let mut rng = stream(self.seed, Stream::Shadowing, self.slot, k as u64);
-        for i in 0..c.serving.len() {
+        let links = c.shadow_db.iter_mut().zip(c.shadow_rsu.iter_mut());
+        for ((shadow, shadow_rsu), (&serving, &moved)) in links.zip(c.serving.iter().zip(moved)) {
             let z: f64 = rng.sample(StandardNormal);
-            c.shadow_db[i] = if c.serving[i] == c.shadow_rsu[i] {
+            *shadow = if serving == *shadow_rsu {
                 gudmundson_step(
-                    c.shadow_db[i],
-                    moved[i],
+                    *shadow,
+                    moved,
                     self.decorrelation_m,
                     self.shadowing_std_db,
                     z,
@@ -408,7 +412,7 @@ impl VehicleContext<'_> {
             } else {
                 self.shadowing_std_db * z
             };
-            c.shadow_rsu[i] = c.serving[i];
+            *shadow_rsu = serving;
         }
         let mut rng = stream(self.seed, Stream::Requests, self.slot, k as u64);
         c.requests

@@ -4,7 +4,7 @@
 use iovmarket::agents::TruthfulBidder;
 use iovmarket::config::Scenario;
 use iovmarket::env::{IovEnv, MultiAgentEnv};
-use iovmarket::par::{CHUNK, PARALLEL_FROM};
+use iovmarket::par::CHUNK;
 
 /// 12 000 vehicles (3 chunks of random streams) and 100 RSUs at the city's density.
 fn scenario() -> Scenario {
@@ -50,7 +50,14 @@ fn run(threads: usize, seed: u64, slots: usize) -> (Vec<String>, String) {
 #[test]
 fn one_and_two_threads_give_bit_identical_slots() {
     let s = scenario();
-    assert!(s.scenario.vehicles >= PARALLEL_FROM && s.scenario.vehicles > 2 * CHUNK);
+    assert!(
+        iovmarket::par::parallel(s.scenario.vehicles),
+        "must take the parallel path"
+    );
+    assert!(
+        s.scenario.vehicles > 2 * CHUNK,
+        "must span several random-stream chunks"
+    );
     let one = run(1, 11, 6);
     let two = run(2, 11, 6);
     assert_eq!(one.0, two.0);

@@ -278,11 +278,11 @@ pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
     let every = candidates.div_ceil(room).max(1);
     let mut shown = Vec::new();
     let mut k = 0;
-    for v in 0..n_veh {
+    for (v, &trades_now) in trading.iter().enumerate() {
         if !in_view(v) {
             continue;
         }
-        if trading[v] {
+        if trades_now {
             shown.push(v);
         } else {
             if k % every == 0 {

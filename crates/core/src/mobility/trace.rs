@@ -818,6 +818,9 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    /// Timesteps: (time, [(id, x, y)]).
+    type Steps = &'static [(f64, &'static [(&'static str, f64, f64)])];
+
     /// Writes `text` to a temporary file with extension `ext`.
     fn file(text: &str, ext: &str) -> tempfile::NamedTempFile {
         let mut f = tempfile::Builder::new()
@@ -828,7 +831,7 @@ mod tests {
         f
     }
 
-    fn xml(steps: &[(f64, &[(&str, f64, f64)])]) -> String {
+    fn xml(steps: Steps) -> String {
         let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<fcd-export>\n");
         for (t, vs) in steps {
             if vs.is_empty() {
@@ -847,7 +850,7 @@ mod tests {
         s + "</fcd-export>\n"
     }
 
-    fn csv(steps: &[(f64, &[(&str, f64, f64)])]) -> String {
+    fn csv(steps: Steps) -> String {
         let mut s = String::from(
             "timestep_time;vehicle_id;vehicle_x;vehicle_y;vehicle_angle;vehicle_type;vehicle_speed\n",
         );
@@ -890,7 +893,7 @@ mod tests {
         msg.strip_prefix(&name).unwrap().to_string()
     }
 
-    const TWO: &[(f64, &[(&str, f64, f64)])] = &[
+    const TWO: Steps = &[
         (10.0, &[("a", 0.0, 0.0), ("b", 100.0, 50.0)]),
         (12.0, &[("a", 20.0, 0.0), ("b", 100.0, 30.0)]),
         (14.0, &[("b", 100.0, 10.0), ("c", 500.0, 500.0)]),
@@ -948,7 +951,7 @@ mod tests {
 
     #[test]
     fn empty_timesteps_and_start_offset() {
-        let steps: &[(f64, &[(&str, f64, f64)])] = &[
+        let steps: Steps = &[
             (0.0, &[]),
             (1.0, &[("x", 1.0, 1.0)]),
             (2.0, &[("x", 2.0, 1.0)]),
@@ -974,7 +977,7 @@ mod tests {
     fn extra_vehicles_are_ignored_and_freed_slots_reused() {
         // Two agents, four trace vehicles: c arrives while a and b hold both slots and is
         // ignored for its whole stay even after a leaves; d arrives later and takes a's slot.
-        let steps: &[(f64, &[(&str, f64, f64)])] = &[
+        let steps: Steps = &[
             (0.0, &[("a", 0.0, 0.0), ("b", 1.0, 0.0)]),
             (1.0, &[("a", 0.0, 1.0), ("b", 1.0, 1.0), ("c", 9.0, 9.0)]),
             (2.0, &[("b", 1.0, 2.0), ("c", 9.0, 8.0)]),
