@@ -1,7 +1,12 @@
 //! One module per subcommand, plus the flags they share.
 
+pub mod audit;
+pub mod clear;
+pub mod evaluate;
 pub mod render;
+pub mod reproduce;
 pub mod simulate;
+pub mod train;
 
 use std::path::PathBuf;
 
@@ -22,10 +27,25 @@ pub struct ConfigArgs {
 impl ConfigArgs {
     /// The validated scenario: file (or the embedded paper preset), then `--set`s, then `extra`.
     pub fn scenario(&self, extra: &[(String, String)]) -> Result<Scenario> {
+        self.scenario_or(
+            iovmarket::config::PAPER_TOML,
+            "built-in paper config",
+            extra,
+        )
+    }
+
+    /// As [`ConfigArgs::scenario`], with `base` (described by `base_origin`) instead of the
+    /// paper preset when no `--config` is given.
+    pub fn scenario_or(
+        &self,
+        base: &str,
+        base_origin: &str,
+        extra: &[(String, String)],
+    ) -> Result<Scenario> {
         let text = match &self.config {
             Some(path) => std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read config file {}", path.display()))?,
-            None => iovmarket::config::PAPER_TOML.to_string(),
+            None => base.to_string(),
         };
         let mut overrides = Vec::with_capacity(self.set.len() + extra.len());
         for kv in &self.set {
@@ -38,9 +58,7 @@ impl ConfigArgs {
         let origin = self
             .config
             .as_ref()
-            .map_or("built-in paper config".to_string(), |p| {
-                p.display().to_string()
-            });
+            .map_or(base_origin.to_string(), |p| p.display().to_string());
         Scenario::from_toml(&text, &overrides)
             .with_context(|| format!("invalid scenario ({origin})"))
     }

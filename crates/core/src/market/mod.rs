@@ -6,6 +6,19 @@
 //! pays and what the seller receives. Each rule lives in its own file; [`MechanismKind`] is the
 //! registry that the config and the CLI dispatch through by name.
 //!
+//! | name | rule | truthful | budget |
+//! |---|---|---|---|
+//! | [`mcafee`](McAfee) | K trades at (b_{K+1} + a_{K+1})/2 if it lies in [a_K, b_K], else K − 1 at b_K / a_K | both | β ≥ 0 |
+//! | [`trade_reduction`](TradeReduction) | K − 1 trades at b_K / a_K | both | β ≥ 0 |
+//! | [`kda`](Kda) | K trades at k·b_K + (1 − k)·a_K | no | β = 0 |
+//! | [`vcg`](Vcg) | K trades; buyers pay max(a_K, b_{K+1}), sellers get min(b_K, a_{K+1}) | both | β ≤ 0 |
+//! | [`sbba`](Sbba) | K trades at a_{K+1} if a_{K+1} ≤ b_K, else K − 1 at b_K (seller lottery) | both | β = 0 |
+//! | [`second_price`](SecondPrice) | K trades; buyers pay max(b_{K+1}, a_K), sellers their ask | buyers | β ≥ 0 |
+//! | [`random`](RandomPairing) | random buyers with random affordable sellers at (b + a)/2 | no | β = 0 |
+//!
+//! [`audit`] checks these claims on random markets; [`testing::MechanismTester`] asserts them in
+//! tests.
+//!
 //! ## Invariants
 //! - Trades pair the k-th highest bid with the k-th lowest ask.
 //! - Ties between equal prices are broken by a seeded random key, never by input position alone,
@@ -14,8 +27,23 @@
 //! ## Performance
 //! Building a book is one sort per side, O(n log n); every rule is then O(K).
 
+pub mod audit;
+mod kda;
 mod mcafee;
+mod random;
+mod sbba;
+mod second_price;
+pub mod testing;
+mod trade_reduction;
+mod vcg;
+
+pub use kda::Kda;
 pub use mcafee::McAfee;
+pub use random::RandomPairing;
+pub use sbba::Sbba;
+pub use second_price::SecondPrice;
+pub use trade_reduction::TradeReduction;
+pub use vcg::Vcg;
 
 use std::cmp::Ordering;
 
@@ -234,30 +262,100 @@ pub trait Mechanism: Send + Sync + std::fmt::Debug {
     fn clear(&self, book: &OrderBook, rng: &mut ChaCha8Rng, trades: &mut Vec<Trade>);
 }
 
+/// The stream of a standalone market (`iovmarket clear --seed`, audits, tests): tie-breaking keys,
+/// then the draws of randomised rules.
+pub fn market_stream(seed: u64) -> ChaCha8Rng {
+    crate::rng::stream(seed, crate::rng::Stream::Market, 0, 0)
+}
+
+/// Clears one market given as prices: validates them, builds the book (ties broken by `rng`) and
+/// returns the trades, with indices into `bids` and `asks`.
+///
+/// # Errors
+/// [`Error::InvalidOrder`] naming the side and index of a NaN, infinite or negative price.
+pub fn clear_prices<M: Mechanism + ?Sized>(
+    mechanism: &M,
+    bids: &[f64],
+    asks: &[f64],
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<Trade>> {
+    let book = OrderBook::from_prices(bids, asks, rng)?;
+    let mut trades = Vec::new();
+    mechanism.clear(&book, rng, &mut trades);
+    Ok(trades)
+}
+
 /// Registry of the mechanisms, selected by name (`market.mechanism`), statically dispatched.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum MechanismKind {
     /// McAfee's trade-reduction double auction (the paper's).
     McAfee(McAfee),
+    /// Always-reduce trade reduction.
+    TradeReduction(TradeReduction),
+    /// The k-double auction (the paper's "double auction").
+    Kda(Kda),
+    /// The VCG double auction.
+    Vcg(Vcg),
+    /// SBBA (Segal-Halevi, Hassidim & Aumann 2016).
+    Sbba(Sbba),
+    /// The second-price auction (the paper's).
+    SecondPrice(SecondPrice),
+    /// Random pairing (a non-strategic baseline).
+    Random(RandomPairing),
+}
+
+/// Calls `$body` with `$m` bound to the inner mechanism: static dispatch over the registry.
+macro_rules! dispatch {
+    ($self:expr, $m:ident => $body:expr) => {
+        match $self {
+            MechanismKind::McAfee($m) => $body,
+            MechanismKind::TradeReduction($m) => $body,
+            MechanismKind::Kda($m) => $body,
+            MechanismKind::Vcg($m) => $body,
+            MechanismKind::Sbba($m) => $body,
+            MechanismKind::SecondPrice($m) => $body,
+            MechanismKind::Random($m) => $body,
+        }
+    };
 }
 
 impl MechanismKind {
     /// Every registered name.
-    pub const NAMES: &'static [&'static str] = &["mcafee"];
+    pub const NAMES: &'static [&'static str] = &[
+        "mcafee",
+        "trade_reduction",
+        "kda",
+        "vcg",
+        "sbba",
+        "second_price",
+        "random",
+    ];
 
-    /// The mechanism called `name`, with parameters from `market`.
+    /// The mechanism called `name`, with parameters from `market` (`kda_k` for `kda`).
     ///
     /// # Errors
-    /// A message listing the known names.
+    /// A message listing the known names, or naming an out-of-range `market.kda_k`.
     pub fn from_name(name: &str, market: &MarketConfig) -> Result<Self, String> {
-        let _ = market;
-        match name {
-            "mcafee" => Ok(MechanismKind::McAfee(McAfee)),
-            other => Err(format!(
-                "unknown mechanism `{other}`; expected one of: {}",
-                Self::NAMES.join(", ")
-            )),
-        }
+        Ok(match name {
+            "mcafee" => MechanismKind::McAfee(McAfee),
+            "trade_reduction" => MechanismKind::TradeReduction(TradeReduction),
+            "kda" => {
+                if !(0.0..=1.0).contains(&market.kda_k) {
+                    return Err(format!("market.kda_k = {} must be in [0, 1]", market.kda_k));
+                }
+                MechanismKind::Kda(Kda { k: market.kda_k })
+            }
+            "vcg" => MechanismKind::Vcg(Vcg),
+            "sbba" => MechanismKind::Sbba(Sbba),
+            "second_price" => MechanismKind::SecondPrice(SecondPrice),
+            "random" => MechanismKind::Random(RandomPairing),
+            other => {
+                return Err(format!(
+                    "unknown mechanism `{other}`; expected one of: {}",
+                    Self::NAMES.join(", ")
+                ))
+            }
+        })
     }
 
     /// The mechanism named by `market.mechanism`.
@@ -268,22 +366,29 @@ impl MechanismKind {
         Self::from_name(&market.mechanism, market)
     }
 
-    fn inner(&self) -> &dyn Mechanism {
-        match self {
-            MechanismKind::McAfee(m) => m,
-        }
+    /// Every registered mechanism, in [`MechanismKind::NAMES`] order, with parameters from
+    /// `market`.
+    ///
+    /// # Errors
+    /// As [`MechanismKind::from_name`].
+    pub fn all(market: &MarketConfig) -> Result<Vec<Self>, String> {
+        Self::NAMES
+            .iter()
+            .map(|name| Self::from_name(name, market))
+            .collect()
     }
 }
 
 impl Mechanism for MechanismKind {
     fn name(&self) -> &'static str {
-        self.inner().name()
+        dispatch!(self, m => m.name())
     }
     fn properties(&self) -> Properties {
-        self.inner().properties()
+        dispatch!(self, m => m.properties())
     }
+    #[inline]
     fn clear(&self, book: &OrderBook, rng: &mut ChaCha8Rng, trades: &mut Vec<Trade>) {
-        self.inner().clear(book, rng, trades)
+        dispatch!(self, m => m.clear(book, rng, trades))
     }
 }
 
@@ -335,5 +440,36 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("asks[0]"), "{e}");
+    }
+
+    #[test]
+    fn registry_names_round_trip() {
+        let market = MarketConfig::default();
+        for &name in MechanismKind::NAMES {
+            assert_eq!(
+                MechanismKind::from_name(name, &market).unwrap().name(),
+                name
+            );
+        }
+        assert_eq!(MechanismKind::all(&market).unwrap().len(), 7);
+        let e = MechanismKind::from_name("nope", &market).unwrap_err();
+        assert!(e.contains("nope") && e.contains("second_price"), "{e}");
+        let bad = MarketConfig {
+            kda_k: 1.5,
+            ..MarketConfig::default()
+        };
+        assert!(MechanismKind::from_name("kda", &bad)
+            .unwrap_err()
+            .contains("kda_k"));
+        assert!(MechanismKind::from_name("mcafee", &bad).is_ok());
+        let k = MarketConfig {
+            mechanism: "kda".into(),
+            kda_k: 0.25,
+            ..MarketConfig::default()
+        };
+        assert_eq!(
+            MechanismKind::from_config(&k).unwrap(),
+            MechanismKind::Kda(Kda { k: 0.25 })
+        );
     }
 }

@@ -1,0 +1,119 @@
+//! `iovmarket train` and `evaluate` end to end on a small scenario.
+
+use std::process::{Command, Output};
+
+fn iovmarket(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_iovmarket"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const SMALL: [&str; 8] = [
+    "--set",
+    "scenario.vehicles=10",
+    "--set",
+    "scenario.episode_slots=12",
+    "--set",
+    "train.n_envs=2",
+    "--set",
+    "train.ppo_epochs=2",
+];
+
+fn train(out: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["train", "--out", out];
+    args.extend_from_slice(&SMALL);
+    args.extend_from_slice(extra);
+    iovmarket(&args)
+}
+
+#[test]
+fn train_resume_and_evaluate() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let out_s = out.to_str().unwrap();
+    let o = train(out_s, &["--epochs", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("train.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    for col in [
+        "epoch",
+        "reward",
+        "welfare_gains",
+        "welfare_participants",
+        "welfare_paper_eq1",
+        "budget",
+        "latency_ms",
+        "trades",
+        "dropped",
+        "policy_loss",
+        "value_loss",
+        "entropy",
+        "agent_steps_per_s",
+    ] {
+        assert!(
+            header.split(',').any(|c| c == col),
+            "missing {col}: {header}"
+        );
+    }
+    assert_eq!(csv.lines().count(), 3);
+    // A second run into the same directory must not clobber it.
+    let o = train(out_s, &["--epochs", "3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
+    // Resume to 3 epochs.
+    let o = train(out_s, &["--epochs", "3", "--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("train.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4);
+    // Resuming with another config is a user error naming the key.
+    let o = train(
+        out_s,
+        &["--epochs", "4", "--resume", "--set", "train.lr=0.5"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("train.lr"), "{}", stderr(&o));
+    // Evaluate prints simulate's table.
+    let ckpt = out.join("checkpoint.ckpt");
+    let o = iovmarket(&[
+        "evaluate",
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+        "--episodes",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("bidder learned"), "{text}");
+    assert!(text.contains("welfare (gains from trade)"), "{text}");
+    assert!(text.contains("IR violations"), "{text}");
+    // No temporary files are left behind.
+    for e in std::fs::read_dir(&out).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.starts_with('.'), "{name}");
+    }
+}
+
+#[test]
+fn bad_checkpoints_and_configs_are_user_errors_without_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("bogus.ckpt");
+    std::fs::write(&bogus, b"IOVMCKPT\x01\x00\x00\x00garbage").unwrap();
+    let o = iovmarket(&["evaluate", "--checkpoint", bogus.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("truncated"), "{}", stderr(&o));
+    let out = dir.path().join("never");
+    let o = train(out.to_str().unwrap(), &["--set", "train.n_envs=0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("train.n_envs"), "{}", stderr(&o));
+    let o = train(out.to_str().unwrap(), &["--resume"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        !out.exists(),
+        "a failed run must not create its output directory"
+    );
+}

@@ -1,0 +1,331 @@
+//! The MLP of the reference MAPPO implementation: `LayerNorm(input)`, then per hidden layer
+//! `Linear → activation → LayerNorm`, then a linear head.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::{orthogonal, LayerNorm, Linear, Real, Relu, Tanh};
+
+/// Hidden-layer activation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    /// [`Relu`] (the reference's default, and ours).
+    Relu,
+    /// [`Tanh`] (fast rational approximation).
+    Tanh,
+}
+
+impl Activation {
+    fn forward<T: Real>(self, x: &mut [T]) {
+        match self {
+            Self::Relu => Relu::forward(x),
+            Self::Tanh => Tanh::forward(x),
+        }
+    }
+
+    fn backward<T: Real>(self, y: &[T], dy: &mut [T]) {
+        match self {
+            Self::Relu => Relu::backward(y, dy),
+            Self::Tanh => Tanh::backward(y, dy),
+        }
+    }
+
+    /// The orthogonal-init gain of layers feeding this activation (√2 for ReLU, 5/3 for tanh).
+    pub fn gain(self) -> f64 {
+        match self {
+            Self::Relu => std::f64::consts::SQRT_2,
+            Self::Tanh => 5.0 / 3.0,
+        }
+    }
+}
+
+/// Layer layout of an MLP inside a flat parameter vector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mlp {
+    /// Normalisation of the raw input.
+    pub input_norm: LayerNorm,
+    /// Hidden blocks: `Linear → activation → LayerNorm`.
+    pub hidden: Vec<(Linear, LayerNorm)>,
+    /// The output layer.
+    pub head: Linear,
+    /// Hidden activation.
+    pub activation: Activation,
+}
+
+impl Mlp {
+    /// An MLP `inputs → hidden[0] → … → outputs` whose parameters start at `offset`.
+    pub fn new(
+        inputs: usize,
+        hidden: &[usize],
+        outputs: usize,
+        offset: usize,
+        activation: Activation,
+    ) -> Self {
+        let input_norm = LayerNorm::new(inputs, offset);
+        let mut at = offset + input_norm.len();
+        let mut width = inputs;
+        let mut blocks = Vec::with_capacity(hidden.len());
+        for &h in hidden {
+            let lin = Linear::new(width, h, at);
+            at += lin.len();
+            let norm = LayerNorm::new(h, at);
+            at += norm.len();
+            blocks.push((lin, norm));
+            width = h;
+        }
+        let head = Linear::new(width, outputs, at);
+        Self {
+            input_norm,
+            hidden: blocks,
+            head,
+            activation,
+        }
+    }
+
+    /// Offset of the first parameter.
+    pub fn offset(&self) -> usize {
+        self.input_norm.offset
+    }
+
+    /// Number of parameters.
+    pub fn len(&self) -> usize {
+        self.head.offset + self.head.len() - self.offset()
+    }
+
+    /// Whether the MLP has no parameters (never).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Input features.
+    pub fn inputs(&self) -> usize {
+        self.input_norm.dim
+    }
+
+    /// Output features.
+    pub fn outputs(&self) -> usize {
+        self.head.outputs
+    }
+
+    /// Orthogonal init: hidden layers with the activation's gain, the head with `head_gain`,
+    /// biases 0, layer norms γ = 1, β = 0.
+    pub fn init<T: Real, R: Rng + ?Sized>(&self, params: &mut [T], head_gain: f64, rng: &mut R) {
+        let gain = self.activation.gain();
+        self.input_norm.init(params);
+        let layers = self.hidden.iter().map(|(l, _)| (l, gain));
+        for (lin, g) in layers.chain(std::iter::once((&self.head, head_gain))) {
+            let w = orthogonal(lin.inputs, lin.outputs, g, rng);
+            for (p, x) in lin.weights_mut(params).iter_mut().zip(w) {
+                *p = T::from_f64(x);
+            }
+            let b = lin.offset + lin.inputs * lin.outputs;
+            params[b..b + lin.outputs].fill(T::ZERO);
+        }
+        for (_, norm) in &self.hidden {
+            norm.init(params);
+        }
+    }
+
+    /// Runs `rows` rows of `x` through the network; the output (`rows × outputs`) is
+    /// `cache.output(rows)`.
+    ///
+    /// # Panics
+    /// If `rows` exceeds the cache capacity.
+    pub fn forward<T: Real>(&self, params: &[T], x: &[T], rows: usize, cache: &mut MlpCache<T>) {
+        assert!(
+            rows <= cache.capacity,
+            "MLP cache holds {} rows",
+            cache.capacity
+        );
+        let d = self.inputs();
+        self.input_norm.forward(
+            params,
+            &x[..rows * d],
+            rows,
+            &mut cache.h0,
+            &mut cache.xhat0,
+            &mut cache.rstd0,
+        );
+        for (i, (lin, norm)) in self.hidden.iter().enumerate() {
+            let (before, rest) = cache.blocks.split_at_mut(i);
+            let input: &[T] = before.last().map_or(&cache.h0, |b| &b.h);
+            let b = &mut rest[0];
+            let n = rows * lin.outputs;
+            lin.forward(params, input, rows, &mut b.a);
+            self.activation.forward(&mut b.a[..n]);
+            norm.forward(params, &b.a, rows, &mut b.h, &mut b.xhat, &mut b.rstd);
+        }
+        let last: &[T] = cache.blocks.last().map_or(&cache.h0, |b| &b.h);
+        self.head.forward(params, last, rows, &mut cache.out);
+    }
+
+    /// Accumulates the parameter gradients of `Σ dout ⊙ output` for the rows of the last
+    /// `forward`.
+    pub fn backward<T: Real>(
+        &self,
+        params: &[T],
+        cache: &mut MlpCache<T>,
+        dout: &[T],
+        rows: usize,
+        grads: &mut [T],
+    ) {
+        let MlpCache {
+            h0,
+            xhat0,
+            rstd0,
+            blocks,
+            d1,
+            d2,
+            ..
+        } = cache;
+        // d1 holds ∂/∂(input of the current layer), d2 is scratch.
+        let last: &[T] = blocks.last().map_or(h0, |b| &b.h);
+        self.head
+            .backward(params, last, dout, rows, Some(&mut d1[..]), grads);
+        for (i, (lin, norm)) in self.hidden.iter().enumerate().rev() {
+            let b = &blocks[i];
+            let n = rows * lin.outputs;
+            norm.backward(params, &b.xhat, &b.rstd, d1, rows, Some(&mut d2[..]), grads);
+            self.activation.backward(&b.a[..n], &mut d2[..n]);
+            let input: &[T] = if i == 0 { h0 } else { &blocks[i - 1].h };
+            lin.backward(params, input, d2, rows, Some(&mut d1[..]), grads);
+        }
+        self.input_norm
+            .backward(params, xhat0, rstd0, d1, rows, None, grads);
+    }
+}
+
+/// Activations of one hidden block.
+#[derive(Debug, Clone)]
+struct BlockCache<T> {
+    /// Activation output.
+    a: Vec<T>,
+    /// Normalised `a`.
+    xhat: Vec<T>,
+    /// `1/σ` per row.
+    rstd: Vec<T>,
+    /// Block output.
+    h: Vec<T>,
+}
+
+/// Forward activations and backward scratch for up to `capacity` rows of one [`Mlp`].
+#[derive(Debug, Clone)]
+pub struct MlpCache<T> {
+    capacity: usize,
+    h0: Vec<T>,
+    xhat0: Vec<T>,
+    rstd0: Vec<T>,
+    blocks: Vec<BlockCache<T>>,
+    out: Vec<T>,
+    d1: Vec<T>,
+    d2: Vec<T>,
+}
+
+impl<T: Real> MlpCache<T> {
+    /// Buffers for `mlp` and batches of up to `capacity` rows.
+    pub fn new(mlp: &Mlp, capacity: usize) -> Self {
+        let c = capacity;
+        let widest = mlp
+            .hidden
+            .iter()
+            .map(|(l, _)| l.outputs)
+            .chain([mlp.inputs(), mlp.outputs()])
+            .max()
+            .unwrap_or(0);
+        let blocks = mlp
+            .hidden
+            .iter()
+            .map(|(l, _)| BlockCache {
+                a: vec![T::ZERO; c * l.outputs],
+                xhat: vec![T::ZERO; c * l.outputs],
+                rstd: vec![T::ZERO; c],
+                h: vec![T::ZERO; c * l.outputs],
+            })
+            .collect();
+        Self {
+            capacity,
+            h0: vec![T::ZERO; c * mlp.inputs()],
+            xhat0: vec![T::ZERO; c * mlp.inputs()],
+            rstd0: vec![T::ZERO; c],
+            blocks,
+            out: vec![T::ZERO; c * mlp.outputs()],
+            d1: vec![T::ZERO; c * widest],
+            d2: vec![T::ZERO; c * widest],
+        }
+    }
+
+    /// Rows the cache can hold.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The output of the last forward pass (`rows × outputs`, row-major).
+    pub fn output(&self) -> &[T] {
+        &self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::check;
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn layout_counts_parameters() {
+        let m = Mlp::new(13, &[64, 64], 1, 0, Activation::Relu);
+        assert_eq!(
+            m.len(),
+            26 + (13 * 64 + 64) + 128 + (64 * 64 + 64) + 128 + 65
+        );
+        let m2 = Mlp::new(13, &[64, 64], 1, 7, Activation::Relu);
+        assert_eq!(m2.len(), m.len());
+        assert_eq!(m2.offset(), 7);
+    }
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        for act in [Activation::Relu, Activation::Tanh] {
+            let (rows, inp, out) = (6, 5, 2);
+            let mlp = Mlp::new(inp, &[7, 4], out, 3, act);
+            let mut p = check::random(3 + mlp.len(), 11);
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+            mlp.init(&mut p, 0.5, &mut rng);
+            // Perturb γ, β and biases away from their init so that every path is exercised.
+            for (x, r) in p.iter_mut().zip(check::random(3 + mlp.len(), 12)) {
+                *x += 0.3 * r;
+            }
+            let x: Vec<f64> = check::random(rows * inp, 13)
+                .iter()
+                .map(|v| 2.0 * v)
+                .collect();
+            let c = check::random(rows * out, 14);
+            let mut cache = MlpCache::new(&mlp, rows);
+            let loss = |q: &[f64]| {
+                let mut cache = MlpCache::new(&mlp, rows);
+                mlp.forward(q, &x, rows, &mut cache);
+                check::dot(&c, cache.output())
+            };
+            mlp.forward(&p, &x, rows, &mut cache);
+            let mut grads = vec![0.0; p.len()];
+            mlp.backward(&p, &mut cache, &c, rows, &mut grads);
+            assert!(grads[..3].iter().all(|&g| g == 0.0), "outside the MLP");
+            let tol = if act == Activation::Relu { 1e-6 } else { 1e-5 };
+            check::grad(loss, &p, &grads, tol);
+        }
+    }
+
+    #[test]
+    fn smaller_batches_reuse_a_larger_cache() {
+        let mlp = Mlp::new(3, &[8, 8], 1, 0, Activation::Relu);
+        let mut p = vec![0.0f32; mlp.len()];
+        mlp.init(&mut p, 1.0, &mut rand_chacha::ChaCha8Rng::seed_from_u64(2));
+        let x: Vec<f32> = (0..12).map(|i| i as f32 * 0.1).collect();
+        let mut big = MlpCache::new(&mlp, 10);
+        let mut small = MlpCache::new(&mlp, 4);
+        mlp.forward(&p, &x, 4, &mut big);
+        mlp.forward(&p, &x, 4, &mut small);
+        assert_eq!(big.output()[..4], small.output()[..4]);
+    }
+}

@@ -1,0 +1,192 @@
+//! Rollouts: each worker owns one env and plays a whole episode with the current policy.
+//!
+//! ## Invariants
+//! - Worker i of epoch k resets its env with a seed and samples actions from a generator that
+//!   are both pure functions of (run seed, k, i) ([`episode_seed`], [`action_stream`]). A worker's
+//!   episode is computed start to end by one thread with no shared mutable state, so the buffers
+//!   are bit-identical whatever the number of threads or their scheduling.
+
+use iovmarket::config::CriticKind;
+use iovmarket::env::MultiAgentEnv;
+use iovmarket::metrics::EpisodeMetrics;
+use iovmarket::rng::{stream, ChaCha8Rng, Stream};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::nn::{Activation, Mlp, MlpCache};
+use crate::policy::{Params, Policy};
+
+/// Sub-tags of [`Stream::User`] used by the learner (high 32 bits of the stream's first index).
+#[derive(Debug, Clone, Copy)]
+#[repr(u64)]
+pub(crate) enum Tag {
+    /// Network initialisation.
+    Init = 1,
+    /// Episode seeds.
+    Episode = 2,
+    /// Action sampling.
+    Actions = 3,
+    /// Minibatch shuffling.
+    Shuffle = 4,
+}
+
+/// The random stream of `tag` for `(epoch, index)` under run `seed`.
+pub(crate) fn user_stream(seed: u64, tag: Tag, epoch: u64, index: u64) -> ChaCha8Rng {
+    stream(seed, Stream::User, ((tag as u64) << 32) | epoch, index)
+}
+
+/// Seed of env `i`'s episode in epoch `epoch`.
+pub fn episode_seed(seed: u64, epoch: usize, i: usize) -> u64 {
+    user_stream(seed, Tag::Episode, epoch as u64, i as u64).gen()
+}
+
+/// Generator of env `i`'s action samples in epoch `epoch`.
+pub fn action_stream(seed: u64, epoch: usize, i: usize) -> ChaCha8Rng {
+    user_stream(seed, Tag::Actions, epoch as u64, i as u64)
+}
+
+/// The value network: centralised (global state, one value per slot) or local (own observation,
+/// one value per agent).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Critic {
+    /// Input kind.
+    pub kind: CriticKind,
+    /// Layout (offset 0).
+    pub net: Mlp,
+    /// Parameters.
+    pub params: Params,
+}
+
+impl Critic {
+    /// A fresh critic on `inputs` values: gain √2 hidden, 1 on the value head.
+    pub fn new<R: Rng + ?Sized>(
+        kind: CriticKind,
+        inputs: usize,
+        hidden: usize,
+        rng: &mut R,
+    ) -> Self {
+        let net = Mlp::new(inputs, &[hidden, hidden], 1, 0, Activation::Relu);
+        let mut p = vec![0.0f32; net.len()];
+        net.init(&mut p, 1.0, rng);
+        Self {
+            kind,
+            net,
+            params: Params(p),
+        }
+    }
+
+    /// Values per slot: 1 (centralised) or one per agent (local).
+    pub fn values_per_slot(&self, agents: usize) -> usize {
+        match self.kind {
+            CriticKind::Centralised => 1,
+            CriticKind::Local => agents,
+        }
+    }
+}
+
+/// What one env's episode leaves for the update (slot-major, then agent).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EnvBuffer {
+    /// Observations, `T × N × obs_dim`.
+    pub obs: Vec<f32>,
+    /// 1 where the agent's action mattered, `T × N`.
+    pub active: Vec<f32>,
+    /// Stored samples, `T × N`.
+    pub sample: Vec<f32>,
+    /// Ratio log-probabilities, `T × N`.
+    pub logp: Vec<f32>,
+    /// Global states, `T × state_dim` (centralised critic only).
+    pub state: Vec<f32>,
+    /// Normalised value predictions, `T × values_per_slot`.
+    pub value: Vec<f32>,
+    /// Shared rewards, `T`.
+    pub reward: Vec<f64>,
+    /// Episode totals.
+    pub episode: EpisodeMetrics,
+}
+
+/// One env and its scratch space.
+#[derive(Debug)]
+pub(crate) struct Worker<E> {
+    pub env: E,
+    pub buf: EnvBuffer,
+    actor_cache: MlpCache<f32>,
+    critic_cache: MlpCache<f32>,
+    heads: Vec<f32>,
+    actions: Vec<f32>,
+}
+
+impl<E: MultiAgentEnv> Worker<E> {
+    pub fn new(env: E, policy: &Policy, critic: &Critic) -> Self {
+        let n = env.num_agents();
+        let t = env.episode_slots();
+        let vps = critic.values_per_slot(n);
+        let buf = EnvBuffer {
+            obs: vec![0.0; t * n * env.obs_dim()],
+            active: vec![0.0; t * n],
+            sample: vec![0.0; t * n],
+            logp: vec![0.0; t * n],
+            state: match critic.kind {
+                CriticKind::Centralised => vec![0.0; t * env.state_dim()],
+                CriticKind::Local => Vec::new(),
+            },
+            value: vec![0.0; t * vps],
+            reward: vec![0.0; t],
+            episode: EpisodeMetrics::default(),
+        };
+        Self {
+            actor_cache: MlpCache::new(&policy.net, if policy.is_shared() { n } else { 1 }),
+            critic_cache: MlpCache::new(&critic.net, vps),
+            heads: vec![0.0; n * policy.outputs()],
+            actions: vec![0.0; n],
+            buf,
+            env,
+        }
+    }
+
+    /// Plays one episode from `seed`, sampling actions from `rng`.
+    pub fn rollout(
+        &mut self,
+        policy: &Policy,
+        critic: &Critic,
+        seed: u64,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<()> {
+        let env = &mut self.env;
+        let (n, d, s) = (env.num_agents(), env.obs_dim(), env.state_dim());
+        let vps = critic.values_per_slot(n);
+        let b = &mut self.buf;
+        b.episode = EpisodeMetrics::default();
+        env.reset(seed)?;
+        for t in 0..env.episode_slots() {
+            let obs = &mut b.obs[t * n * d..(t + 1) * n * d];
+            env.observe(obs);
+            env.active(&mut b.active[t * n..(t + 1) * n]);
+            policy.heads(obs, n, &mut self.actor_cache, &mut self.heads);
+            policy.sample(
+                &self.heads,
+                rng,
+                &mut self.actions,
+                &mut b.sample[t * n..(t + 1) * n],
+                &mut b.logp[t * n..(t + 1) * n],
+            );
+            let input: &[f32] = match critic.kind {
+                CriticKind::Centralised => {
+                    let st = &mut b.state[t * s..(t + 1) * s];
+                    env.state(st);
+                    st
+                }
+                CriticKind::Local => obs,
+            };
+            critic
+                .net
+                .forward(&critic.params.0, input, vps, &mut self.critic_cache);
+            b.value[t * vps..(t + 1) * vps].copy_from_slice(&self.critic_cache.output()[..vps]);
+            let out = env.step(&self.actions)?;
+            b.reward[t] = out.reward;
+            b.episode.add(&out.metrics);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,667 @@
+//! The MAPPO/IPPO trainer: rollout, GAE, then `ppo_epochs` passes of clipped PPO.
+//!
+//! One call of [`Trainer::run_epoch`] is one PPO iteration (DESIGN.md §2.1):
+//! 1. every worker plays one episode of T slots in parallel ([`crate::rollout`]);
+//! 2. values are denormalised, GAE(γ, λ) gives advantages and returns per (env, slot) — one
+//!    value per slot for the centralised critic, per (env, slot, agent) for the local one;
+//! 3. the active agent-samples (agents with a request) are gathered, their advantages
+//!    normalised; inactive samples take no part in the actor update at all;
+//! 4. `ppo_epochs` passes, each over `minibatches` random groups of slots: actor loss and
+//!    gradient in chunks of [`CHUNK`] rows, global grad-norm clip, Adam; then the value norm
+//!    update, the critic loss, clip, Adam.
+//!
+//! ## Invariants
+//! - The update runs on one thread in a fixed order; with the rollout's per-env streams a run is
+//!   bit-identical for any thread count, and a run resumed from a checkpoint is bit-identical to
+//!   an uninterrupted one (every random stream is a pure function of the seed and the epoch).
+//!
+//! ## Performance
+//! The centralised critic runs once per (env, slot), not once per agent. The actor update only
+//! touches active samples. Both work on chunks of [`CHUNK`] rows whose activations stay in cache.
+
+use std::time::Instant;
+
+use iovmarket::config::{BidDistribution, CriticKind, Scenario, TrainConfig};
+use iovmarket::env::MultiAgentEnv;
+use rand::seq::SliceRandom;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::Snapshot;
+use crate::error::{Error, Result};
+use crate::nn::{clip_grad_norm, Adam, MlpCache};
+use crate::policy::Policy;
+use crate::ppo::{
+    actor_chunk, critic_chunk, gae, mean_std, ActorRows, Coefs, CriticRows, ValueNorm,
+};
+use crate::rollout::{action_stream, episode_seed, user_stream, Critic, Tag, Worker};
+
+/// Rows per forward/backward chunk of the update.
+pub const CHUNK: usize = 256;
+
+/// What one epoch (PPO iteration) did: means per episode over the rollout's `n_envs` episodes,
+/// and the update's losses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochStats {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean episode reward Σ R(t).
+    pub reward: f64,
+    /// Mean episode welfare (configured definition).
+    pub welfare: f64,
+    /// Mean episode gains from trade.
+    pub welfare_gains: f64,
+    /// Mean episode participants' utility.
+    pub welfare_participants: f64,
+    /// Mean episode paper-(1) welfare.
+    pub welfare_paper_eq1: f64,
+    /// Mean episode budget.
+    pub budget: f64,
+    /// Mean episode latency (ms).
+    pub latency_ms: f64,
+    /// Mean trades per episode.
+    pub trades: f64,
+    /// Mean dropped requests per episode.
+    pub dropped: f64,
+    /// Mean policy (surrogate) loss over the update's steps.
+    pub policy_loss: f64,
+    /// Mean value loss (Huber, normalised space, before the coefficient).
+    pub value_loss: f64,
+    /// Mean policy entropy over the active samples, at the start of the update.
+    pub entropy: f64,
+    /// Fraction of active samples whose ratio left [1 − ε, 1 + ε], over the update.
+    pub clip_fraction: f64,
+    /// Mean log σ of the actors (squashed Gaussian; none for Beta).
+    pub log_std: Option<f64>,
+    /// Active (bidding) agent-samples in the rollout.
+    pub active_samples: usize,
+    /// Agent-steps per second of wall time, rollout plus update (not deterministic).
+    pub agent_steps_per_s: f64,
+}
+
+/// The rollout flattened for the update.
+#[derive(Debug, Default)]
+struct Batch {
+    /// Slots in the rollout (envs × T).
+    slots: usize,
+    /// Critic inputs, `slots × vps × inputs`.
+    critic_input: Vec<f32>,
+    /// Normalised value predictions of the rollout, `slots × vps`.
+    value_old: Vec<f32>,
+    /// Raw returns, `slots × vps`.
+    returns: Vec<f64>,
+    /// Active samples in slot order: observation rows.
+    obs: Vec<f32>,
+    sample: Vec<f32>,
+    logp: Vec<f32>,
+    adv: Vec<f32>,
+    agent: Vec<u32>,
+    /// `slot_start[s]..slot_start[s + 1]` are slot s's active samples.
+    slot_start: Vec<u32>,
+}
+
+/// Scratch of the update, reused across epochs.
+#[derive(Debug)]
+struct Scratch {
+    actor_cache: MlpCache<f32>,
+    critic_cache: MlpCache<f32>,
+    obs: Vec<f32>,
+    sample: Vec<f32>,
+    logp: Vec<f32>,
+    adv: Vec<f32>,
+    dhead: Vec<f32>,
+    input: Vec<f32>,
+    value_old: Vec<f32>,
+    target: Vec<f32>,
+    dout: Vec<f32>,
+    actor_grads: Vec<f32>,
+    critic_grads: Vec<f32>,
+    groups: Vec<Vec<u32>>,
+    critic_rows: Vec<u32>,
+    raw_returns: Vec<f64>,
+}
+
+/// Loss sums of one update.
+#[derive(Debug, Default)]
+struct UpdateStats {
+    policy: f64,
+    policy_steps: usize,
+    value: f64,
+    value_steps: usize,
+    entropy: f64,
+    clipped: usize,
+    seen: usize,
+}
+
+/// MAPPO/IPPO training state over envs of type `E`.
+pub struct Trainer<E> {
+    scenario: Scenario,
+    seed: u64,
+    epoch: usize,
+    policy: Policy,
+    actor_adam: Vec<Adam>,
+    critic: Critic,
+    critic_adam: Adam,
+    value_norm: ValueNorm,
+    curve: Vec<EpochStats>,
+    workers: Vec<Worker<E>>,
+    pool: rayon::ThreadPool,
+    batch: Batch,
+    scratch: Scratch,
+}
+
+impl<E> std::fmt::Debug for Trainer<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trainer")
+            .field("seed", &self.seed)
+            .field("epoch", &self.epoch)
+            .field("envs", &self.workers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: MultiAgentEnv> Trainer<E> {
+    /// A fresh trainer for `scenario.train` on `envs` (one per parallel episode, so
+    /// `train.n_envs` of them), seeded by `scenario.scenario.seed`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a wrong env count, envs of different shapes or more minibatches
+    /// than slots; [`Error::ThreadPool`].
+    pub fn new(scenario: &Scenario, envs: Vec<E>) -> Result<Self> {
+        let (agents, obs_dim, state_dim) = check_envs(&scenario.train, &envs)?;
+        let cfg = &scenario.train;
+        let seed = scenario.scenario.seed;
+        let mut rng = user_stream(seed, Tag::Init, 0, 0);
+        let policy = Policy::new(obs_dim, agents, cfg, &mut rng);
+        let critic_inputs = match cfg.critic {
+            CriticKind::Centralised => state_dim,
+            CriticKind::Local => obs_dim,
+        };
+        let critic = Critic::new(cfg.critic, critic_inputs, cfg.hidden, &mut rng);
+        let snapshot = Snapshot {
+            scenario: scenario.to_toml(),
+            seed,
+            epoch: 0,
+            actor_adam: policy
+                .actors
+                .iter()
+                .map(|p| Adam::new(p.0.len(), cfg.lr))
+                .collect(),
+            critic_adam: Adam::new(critic.params.0.len(), cfg.lr),
+            policy,
+            critic,
+            value_norm: ValueNorm::default(),
+            curve: Vec::new(),
+        };
+        Self::from_snapshot(scenario, envs, snapshot)
+    }
+
+    /// A trainer that continues from `snapshot`, whose scenario must equal `scenario` up to
+    /// `train.epochs` and `train.threads`.
+    ///
+    /// # Errors
+    /// [`Error::Mismatch`] naming the first differing config line or network shape; as
+    /// [`Trainer::new`].
+    pub fn from_snapshot(scenario: &Scenario, envs: Vec<E>, snapshot: Snapshot) -> Result<Self> {
+        snapshot.check_scenario(scenario)?;
+        let (agents, obs_dim, state_dim) = check_envs(&scenario.train, &envs)?;
+        snapshot.policy.check_env(agents, obs_dim)?;
+        let critic_inputs = match scenario.train.critic {
+            CriticKind::Centralised => state_dim,
+            CriticKind::Local => obs_dim,
+        };
+        if snapshot.critic.net.inputs() != critic_inputs {
+            return Err(Error::Mismatch {
+                what: "the critic input length".into(),
+                checkpoint: snapshot.critic.net.inputs().to_string(),
+                current: critic_inputs.to_string(),
+            });
+        }
+        let threads = scenario.train.threads;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::ThreadPool {
+                threads,
+                message: e.to_string(),
+            })?;
+        let Snapshot {
+            seed,
+            epoch,
+            policy,
+            actor_adam,
+            critic,
+            critic_adam,
+            value_norm,
+            curve,
+            ..
+        } = snapshot;
+        let workers = envs
+            .into_iter()
+            .map(|e| Worker::new(e, &policy, &critic))
+            .collect();
+        let vps = critic.values_per_slot(agents);
+        let outs = policy.outputs();
+        let widest = policy.net.len().max(critic.net.len()) + 1;
+        let scratch = Scratch {
+            actor_cache: MlpCache::new(&policy.net, CHUNK),
+            critic_cache: MlpCache::new(&critic.net, CHUNK),
+            obs: vec![0.0; CHUNK * obs_dim],
+            sample: vec![0.0; CHUNK],
+            logp: vec![0.0; CHUNK],
+            adv: vec![0.0; CHUNK],
+            dhead: vec![0.0; CHUNK * outs],
+            input: vec![0.0; CHUNK * critic_inputs],
+            value_old: vec![0.0; CHUNK],
+            target: vec![0.0; CHUNK],
+            dout: vec![0.0; CHUNK],
+            actor_grads: vec![0.0; widest],
+            critic_grads: vec![0.0; critic.params.0.len()],
+            groups: vec![Vec::new(); policy.actors.len()],
+            critic_rows: Vec::with_capacity(vps),
+            raw_returns: Vec::new(),
+        };
+        Ok(Self {
+            scenario: scenario.clone(),
+            seed,
+            epoch,
+            policy,
+            actor_adam,
+            critic,
+            critic_adam,
+            value_norm,
+            curve,
+            workers,
+            pool,
+            batch: Batch::default(),
+            scratch,
+        })
+    }
+
+    /// Epochs completed.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// The current policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The statistics of every epoch so far (including those before a resume).
+    pub fn curve(&self) -> &[EpochStats] {
+        &self.curve
+    }
+
+    /// The scenario being trained on.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The value normaliser.
+    pub fn value_norm(&self) -> &ValueNorm {
+        &self.value_norm
+    }
+
+    /// Everything needed to continue the run bit-identically.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            scenario: self.scenario.to_toml(),
+            seed: self.seed,
+            epoch: self.epoch,
+            policy: self.policy.clone(),
+            actor_adam: self.actor_adam.clone(),
+            critic: self.critic.clone(),
+            critic_adam: self.critic_adam.clone(),
+            value_norm: self.value_norm.clone(),
+            curve: self.curve.clone(),
+        }
+    }
+
+    /// Runs one PPO iteration and returns its statistics.
+    ///
+    /// # Errors
+    /// Env errors; [`Error::Diverged`] if a loss or gradient becomes non-finite.
+    pub fn run_epoch(&mut self) -> Result<EpochStats> {
+        let start = Instant::now();
+        let (epoch, seed) = (self.epoch, self.seed);
+        {
+            let (policy, critic) = (&self.policy, &self.critic);
+            let workers = &mut self.workers;
+            self.pool.install(|| {
+                workers.par_iter_mut().enumerate().try_for_each(|(i, w)| {
+                    let mut rng = action_stream(seed, epoch, i);
+                    w.rollout(policy, critic, episode_seed(seed, epoch, i), &mut rng)
+                })
+            })?;
+        }
+        self.build_batch();
+        let u = self.update()?;
+        let elapsed = start.elapsed().as_secs_f64();
+        let stats = self.epoch_stats(&u, elapsed);
+        self.epoch += 1;
+        self.curve.push(stats.clone());
+        Ok(stats)
+    }
+
+    /// Flattens the workers' buffers: GAE, returns, active samples, normalised advantages.
+    fn build_batch(&mut self) {
+        let w0 = &self.workers[0];
+        let (n, d) = (w0.env.num_agents(), w0.env.obs_dim());
+        let t_len = w0.env.episode_slots();
+        let vps = self.critic.values_per_slot(n);
+        let cfg = &self.scenario.train;
+        let b = &mut self.batch;
+        b.slots = self.workers.len() * t_len;
+        for v in [
+            &mut b.critic_input,
+            &mut b.value_old,
+            &mut b.obs,
+            &mut b.sample,
+        ] {
+            v.clear();
+        }
+        for v in [&mut b.logp, &mut b.adv] {
+            v.clear();
+        }
+        b.returns.clear();
+        b.agent.clear();
+        b.slot_start.clear();
+        let mut adv_all: Vec<f64> = Vec::with_capacity(b.slots * vps);
+        let mut raw_adv: Vec<f64> = Vec::new();
+        let (mut vals, mut rew, mut a, mut r) =
+            (vec![], vec![], vec![0.0; t_len], vec![0.0; t_len]);
+        for w in &self.workers {
+            let buf = &w.buf;
+            let env_adv = adv_all.len();
+            adv_all.resize(env_adv + t_len * vps, 0.0);
+            b.returns.resize(env_adv + t_len * vps, 0.0);
+            for j in 0..vps {
+                vals.clear();
+                vals.extend(
+                    (0..t_len).map(|t| self.value_norm.denormalize(buf.value[t * vps + j] as f64)),
+                );
+                rew.clear();
+                rew.extend_from_slice(&buf.reward);
+                gae(&rew, &vals, cfg.gamma, cfg.gae_lambda, &mut a, &mut r);
+                for t in 0..t_len {
+                    adv_all[env_adv + t * vps + j] = a[t];
+                    b.returns[env_adv + t * vps + j] = r[t];
+                }
+            }
+            b.value_old.extend_from_slice(&buf.value);
+            match self.critic.kind {
+                CriticKind::Centralised => b.critic_input.extend_from_slice(&buf.state),
+                CriticKind::Local => b.critic_input.extend_from_slice(&buf.obs),
+            }
+            for t in 0..t_len {
+                b.slot_start.push(b.sample.len() as u32);
+                for i in 0..n {
+                    let k = t * n + i;
+                    if buf.active[k] > 0.0 {
+                        b.obs.extend_from_slice(&buf.obs[k * d..(k + 1) * d]);
+                        b.sample.push(buf.sample[k]);
+                        b.logp.push(buf.logp[k]);
+                        let j = if vps == 1 { 0 } else { i };
+                        raw_adv.push(adv_all[env_adv + t * vps + j]);
+                        b.adv.push(0.0);
+                        b.agent.push(i as u32);
+                    }
+                }
+            }
+        }
+        b.slot_start.push(b.sample.len() as u32);
+        let (mean, std) = mean_std(raw_adv.iter().copied());
+        for (x, &raw) in b.adv.iter_mut().zip(&raw_adv) {
+            *x = ((raw - mean) / (std + 1e-5)) as f32;
+        }
+    }
+
+    /// `ppo_epochs` passes over the batch.
+    fn update(&mut self) -> Result<UpdateStats> {
+        let cfg = self.scenario.train.clone();
+        let coefs = Coefs {
+            clip: cfg.clip,
+            entropy: cfg.entropy_coef,
+            value: cfg.value_coef,
+            huber_delta: cfg.huber_delta,
+        };
+        let n = self.workers[0].env.num_agents();
+        let vps = self.critic.values_per_slot(n);
+        let slots = self.batch.slots;
+        let mut order: Vec<u32> = (0..slots as u32).collect();
+        let mut u = UpdateStats::default();
+        let m = cfg.minibatches;
+        for k in 0..cfg.ppo_epochs {
+            if m > 1 {
+                order.sort_unstable();
+                order.shuffle(&mut user_stream(
+                    self.seed,
+                    Tag::Shuffle,
+                    self.epoch as u64,
+                    k as u64,
+                ));
+            }
+            for mb in 0..m {
+                let part = &order[mb * slots / m..(mb + 1) * slots / m];
+                self.actor_step(part, coefs, k == 0, &mut u)?;
+                self.critic_step(part, vps, coefs, &mut u)?;
+            }
+        }
+        Ok(u)
+    }
+
+    fn actor_step(
+        &mut self,
+        slots: &[u32],
+        coefs: Coefs,
+        first_pass: bool,
+        u: &mut UpdateStats,
+    ) -> Result<()> {
+        let b = &self.batch;
+        let s = &mut self.scratch;
+        for g in s.groups.iter_mut() {
+            g.clear();
+        }
+        let shared = self.policy.is_shared();
+        for &slot in slots {
+            let (lo, hi) = (b.slot_start[slot as usize], b.slot_start[slot as usize + 1]);
+            for r in lo..hi {
+                let g = if shared {
+                    0
+                } else {
+                    b.agent[r as usize] as usize
+                };
+                s.groups[g].push(r);
+            }
+        }
+        let d = self.policy.obs_dim;
+        let layout = self.policy.layout();
+        for (g, rows) in s.groups.iter().enumerate() {
+            if rows.is_empty() {
+                continue;
+            }
+            let params = &mut self.policy.actors[g].0;
+            let grads = &mut s.actor_grads[..params.len()];
+            grads.fill(0.0);
+            let inv_n = 1.0 / rows.len() as f64;
+            let mut policy_sum = 0.0;
+            for chunk in rows.chunks(CHUNK) {
+                let c = chunk.len();
+                for (j, &r) in chunk.iter().enumerate() {
+                    let r = r as usize;
+                    s.obs[j * d..(j + 1) * d].copy_from_slice(&b.obs[r * d..(r + 1) * d]);
+                    s.sample[j] = b.sample[r];
+                    s.logp[j] = b.logp[r];
+                    s.adv[j] = b.adv[r];
+                }
+                let rows = ActorRows {
+                    obs: &s.obs[..c * d],
+                    sample: &s.sample[..c],
+                    logp_old: &s.logp[..c],
+                    adv: &s.adv[..c],
+                };
+                let sums = actor_chunk(
+                    &self.policy.net,
+                    layout,
+                    params,
+                    rows,
+                    inv_n,
+                    coefs,
+                    first_pass,
+                    &mut s.actor_cache,
+                    &mut s.dhead,
+                    grads,
+                );
+                policy_sum += sums.policy;
+                u.clipped += sums.clipped;
+                u.seen += c;
+                if first_pass {
+                    u.entropy += sums.entropy;
+                }
+            }
+            let norm = clip_grad_norm(grads, self.scenario.train.max_grad_norm);
+            if !norm.is_finite() || !policy_sum.is_finite() {
+                return Err(Error::Diverged {
+                    epoch: self.epoch + 1,
+                    what: "the actor gradient",
+                });
+            }
+            self.actor_adam[g].step(params, grads);
+            u.policy += policy_sum * inv_n;
+            u.policy_steps += 1;
+        }
+        Ok(())
+    }
+
+    fn critic_step(
+        &mut self,
+        slots: &[u32],
+        vps: usize,
+        coefs: Coefs,
+        u: &mut UpdateStats,
+    ) -> Result<()> {
+        let b = &self.batch;
+        let s = &mut self.scratch;
+        s.critic_rows.clear();
+        for &slot in slots {
+            let base = slot * vps as u32;
+            s.critic_rows.extend(base..base + vps as u32);
+        }
+        s.raw_returns.clear();
+        s.raw_returns
+            .extend(s.critic_rows.iter().map(|&r| b.returns[r as usize]));
+        self.value_norm.update(&s.raw_returns);
+        let inputs = self.critic.net.inputs();
+        let grads = &mut s.critic_grads;
+        grads.fill(0.0);
+        let inv_n = 1.0 / s.critic_rows.len() as f64;
+        let mut total = 0.0;
+        for chunk in s.critic_rows.chunks(CHUNK) {
+            let c = chunk.len();
+            for (j, &r) in chunk.iter().enumerate() {
+                let r = r as usize;
+                s.input[j * inputs..(j + 1) * inputs]
+                    .copy_from_slice(&b.critic_input[r * inputs..(r + 1) * inputs]);
+                s.value_old[j] = b.value_old[r];
+                s.target[j] = self.value_norm.normalize(b.returns[r]) as f32;
+            }
+            let rows = CriticRows {
+                input: &s.input[..c * inputs],
+                value_old: &s.value_old[..c],
+                target: &s.target[..c],
+            };
+            total += critic_chunk(
+                &self.critic.net,
+                &self.critic.params.0,
+                rows,
+                inv_n,
+                coefs,
+                &mut s.critic_cache,
+                &mut s.dout,
+                grads,
+            );
+        }
+        let norm = clip_grad_norm(grads, self.scenario.train.max_grad_norm);
+        if !norm.is_finite() || !total.is_finite() {
+            return Err(Error::Diverged {
+                epoch: self.epoch + 1,
+                what: "the critic gradient",
+            });
+        }
+        self.critic_adam.step(&mut self.critic.params.0, grads);
+        u.value += total * inv_n;
+        u.value_steps += 1;
+        Ok(())
+    }
+
+    fn epoch_stats(&self, u: &UpdateStats, elapsed_s: f64) -> EpochStats {
+        let e = self.workers.len() as f64;
+        let mean = |f: &dyn Fn(&iovmarket::metrics::EpisodeMetrics) -> f64| {
+            self.workers.iter().map(|w| f(&w.buf.episode)).sum::<f64>() / e
+        };
+        let active = self.batch.sample.len();
+        let agent_steps: usize = self
+            .workers
+            .iter()
+            .map(|w| w.env.num_agents() * w.env.episode_slots())
+            .sum();
+        let ls = self.policy.log_std();
+        EpochStats {
+            epoch: self.epoch + 1,
+            reward: mean(&|m| m.reward),
+            welfare: mean(&|m| m.welfare),
+            welfare_gains: mean(&|m| m.welfare_gains),
+            welfare_participants: mean(&|m| m.welfare_participants),
+            welfare_paper_eq1: mean(&|m| m.welfare_paper_eq1),
+            budget: mean(&|m| m.budget),
+            latency_ms: mean(&|m| m.latency_ms),
+            trades: mean(&|m| m.trades as f64),
+            dropped: mean(&|m| m.dropped as f64),
+            policy_loss: u.policy / u.policy_steps.max(1) as f64,
+            value_loss: u.value / u.value_steps.max(1) as f64,
+            entropy: u.entropy / active.max(1) as f64,
+            clip_fraction: u.clipped as f64 / u.seen.max(1) as f64,
+            log_std: (self.policy.distribution == BidDistribution::SquashedGaussian)
+                .then(|| ls.iter().map(|&x| x as f64).sum::<f64>() / ls.len() as f64),
+            active_samples: active,
+            agent_steps_per_s: agent_steps as f64 / elapsed_s.max(1e-9),
+        }
+    }
+}
+
+/// Checks the env count and shapes; returns (agents, obs_dim, state_dim).
+fn check_envs<E: MultiAgentEnv>(cfg: &TrainConfig, envs: &[E]) -> Result<(usize, usize, usize)> {
+    if envs.len() != cfg.n_envs {
+        return Err(Error::Config {
+            key: "train.n_envs",
+            message: format!("{} envs given for n_envs = {}", envs.len(), cfg.n_envs),
+        });
+    }
+    let e = &envs[0];
+    let shape = |e: &E| {
+        (
+            e.num_agents(),
+            e.obs_dim(),
+            e.state_dim(),
+            e.episode_slots(),
+        )
+    };
+    if envs.iter().any(|x| shape(x) != shape(e)) {
+        return Err(Error::Config {
+            key: "train.n_envs",
+            message: "all envs must have the same shape".into(),
+        });
+    }
+    let slots = cfg.n_envs * e.episode_slots();
+    if cfg.minibatches > slots {
+        return Err(Error::Config {
+            key: "train.minibatches",
+            message: format!(
+                "{} is more than the {slots} slots of a rollout",
+                cfg.minibatches
+            ),
+        });
+    }
+    Ok((e.num_agents(), e.obs_dim(), e.state_dim()))
+}
