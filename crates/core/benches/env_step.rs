@@ -6,8 +6,8 @@
 //! - `env_step/city100k/threads1`, `env_step/city100k/threads2`: `configs/city.toml`.
 //! - `env_scale/10k`, `env_scale/100k`: vehicles and RSUs scaled together at the city's density
 //!   (area grows with √V), 2 threads.
-//! - `env_scale_1m/1m`: one million vehicles over 31.6 km × 31.6 km with 10 000 RSUs; excluded
-//!   from the default run (it takes minutes to set up); run it with
+//! - `env_scale_1m/1m`: one million vehicles over 31.6 km × 31.6 km with 10 201 RSUs (about
+//!   240 MB, 40 s); excluded from the default run; run it with
 //!   `IOVMARKET_BENCH_1M=1 cargo bench -p iovmarket --bench env_step -- env_scale_1m`.
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
