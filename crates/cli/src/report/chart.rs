@@ -13,9 +13,9 @@ use base64::Engine as _;
 /// The shipped font (DejaVu Sans, Latin-1 subset; see assets/fonts/LICENSE).
 pub const FONT: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans-subset.ttf");
 const FAMILY: &str = "DejaVu Sans";
-/// Okabe–Ito palette: distinguishable with colour-vision deficiencies.
+/// Okabe–Ito palette (yellow swapped for grey, which reads better on white).
 const PALETTE: [&str; 8] = [
-    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442",
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999",
 ];
 
 /// One line of a chart: points (x, mean, 95 % CI half-width).
