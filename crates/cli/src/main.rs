@@ -34,6 +34,8 @@ enum Command {
     Clear(commands::clear::Args),
     /// Check mechanisms' claimed properties (IR, budget, truthfulness) on random markets.
     Audit(commands::audit::Args),
+    /// Draw an SVG map of one slot: roads, RSUs and coverage, vehicles, trades.
+    Render(commands::render::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Reproduce(args) => commands::reproduce::run(args),
         Command::Clear(args) => commands::clear::run(args),
         Command::Audit(args) => commands::audit::run(args),
+        Command::Render(args) => commands::render::run(args),
     };
     match result {
         Ok(code) => code,

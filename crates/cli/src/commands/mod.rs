@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod clear;
 pub mod evaluate;
+pub mod render;
 pub mod reproduce;
 pub mod simulate;
 pub mod train;
