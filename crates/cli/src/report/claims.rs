@@ -150,13 +150,13 @@ pub fn evaluate(t: &Table, vs: &[usize], ours: &str, curve: &[f64]) -> Vec<Claim
     claims.push(Claim {
         id: "C1",
         statement: "MADRL beats the double auction in reward within 10 epochs and reaches its plateau at about 25 epochs.",
-        rule: format!("at {vmax} IoVs, the mean training reward of epoch 10 exceeds the double auction's evaluation reward, and the plateau epoch (first epoch after which the curve stays within 5 % of its rise of the final level) is ≤ 35"),
+        rule: format!("at {vmax} IoVs, the mean training reward of epoch 10 exceeds the double auction's evaluation reward, and the curve has settled: its plateau epoch (first epoch after which it stays within 5 % of its range of the final level) is ≤ 35 and at least 3 epochs before the end of training"),
         measured: format!(
             "epoch-10 reward {at10:.3} vs double auction {da_vmax:.3}; first epoch above it: {}; plateau epoch {plateau} of {}",
             first_beat.map_or("never".to_string(), |e| e.to_string()),
             curve.len()
         ),
-        holds: at10 > da_vmax && plateau <= 35,
+        holds: at10 > da_vmax && plateau <= 35 && plateau + 3 <= curve.len(),
     });
 
     // C2
