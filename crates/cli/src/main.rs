@@ -5,6 +5,7 @@
 
 mod commands;
 mod output;
+mod report;
 mod summary;
 
 use std::process::ExitCode;
@@ -27,6 +28,14 @@ enum Command {
     Train(commands::train::Args),
     /// Play episodes with a trained policy and print the summary table.
     Evaluate(commands::evaluate::Args),
+    /// The paper's experiment end to end: CSVs, figures and REPRODUCTION.md with the claims.
+    Reproduce(commands::reproduce::Args),
+    /// Clear one market read as JSON (`{"bids": [..], "asks": [..]}`) and print the trades.
+    Clear(commands::clear::Args),
+    /// Check mechanisms' claimed properties (IR, budget, truthfulness) on random markets.
+    Audit(commands::audit::Args),
+    /// Draw an SVG map of one slot: roads, RSUs and coverage, vehicles, trades.
+    Render(commands::render::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +44,10 @@ fn main() -> ExitCode {
         Command::Simulate(args) => commands::simulate::run(args),
         Command::Train(args) => commands::train::run(args),
         Command::Evaluate(args) => commands::evaluate::run(args),
+        Command::Reproduce(args) => commands::reproduce::run(args),
+        Command::Clear(args) => commands::clear::run(args),
+        Command::Audit(args) => commands::audit::run(args),
+        Command::Render(args) => commands::render::run(args),
     };
     match result {
         Ok(code) => code,

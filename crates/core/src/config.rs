@@ -93,8 +93,13 @@ pub enum MobilityKind {
 pub struct MobilityConfig {
     /// `grid` or `trace`. By default, `grid`.
     pub kind: MobilityKind,
-    /// SUMO FCD trace (XML or CSV) for `kind = "trace"`. By default, empty.
+    /// SUMO FCD trace (XML or CSV) for `kind = "trace"`, a path relative to the working
+    /// directory. By default, empty.
     pub trace: String,
+    /// Trace seconds skipped before slot 0, counted from the trace's first timestep (e.g. to
+    /// skip SUMO's warm-up while the network fills). Only used with `kind = "trace"`.
+    /// By default, 0.
+    pub trace_start_s: f64,
     /// Mean vehicle speed in km/h. By default, 90.
     pub speed_mean_kmh: f64,
     /// Standard deviation of vehicle speed in km/h. By default, 10.
@@ -116,6 +121,7 @@ impl Default for MobilityConfig {
         Self {
             kind: MobilityKind::Grid,
             trace: String::new(),
+            trace_start_s: 0.0,
             speed_mean_kmh: 90.0,
             speed_std_kmh: 10.0,
             speed_min_kmh: 60.0,
@@ -476,6 +482,7 @@ impl Scenario {
                 "a trace file is required when mobility.kind = \"trace\"",
             ));
         }
+        non_negative("mobility.trace_start_s", m.trace_start_s)?;
         positive("mobility.speed_mean_kmh", m.speed_mean_kmh)?;
         non_negative("mobility.speed_std_kmh", m.speed_std_kmh)?;
         positive("mobility.speed_min_kmh", m.speed_min_kmh)?;
@@ -699,6 +706,7 @@ mod tests {
             ("market.mechanism", "\"nonsense\""),
             ("agents.bidder", "shaded:x"),
             ("channel.bandwidth_hz", "-1"),
+            ("mobility.trace_start_s", "-5"),
         ] {
             let e = Scenario::from_toml("", &ov(k, v)).unwrap_err().to_string();
             assert!(e.contains(k), "{k}: {e}");

@@ -36,6 +36,7 @@ pub mod error;
 pub mod market;
 pub mod metrics;
 pub mod mobility;
+pub mod par;
 pub mod rng;
 pub mod rsu;
 pub mod simulation;

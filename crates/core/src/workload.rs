@@ -148,16 +148,28 @@ impl Requests {
         table: &SizeTable,
         rng: &mut impl Rng,
     ) {
-        for v in range {
-            let u: f64 = rng.gen();
-            if active[v] && !self.pending[v] && u < p {
-                let size = table.sample(rng);
-                self.pending[v] = true;
-                self.size[v] = size;
-                self.value[v] = valuation(size);
-                self.waited[v] = 0;
-            }
-        }
+        let mut chunk = RequestsChunk {
+            pending: &mut self.pending[range.clone()],
+            size: &mut self.size[range.clone()],
+            value: &mut self.value[range.clone()],
+            waited: &mut self.waited[range.clone()],
+        };
+        chunk.arrive(&active[range], p, table, rng);
+    }
+
+    /// The requests cut into mutable chunks of `size` consecutive vehicles (for parallel work).
+    pub fn chunks_mut(&mut self, size: usize) -> impl Iterator<Item = RequestsChunk<'_>> {
+        self.pending
+            .chunks_mut(size)
+            .zip(self.size.chunks_mut(size))
+            .zip(self.value.chunks_mut(size))
+            .zip(self.waited.chunks_mut(size))
+            .map(|(((pending, size), value), waited)| RequestsChunk {
+                pending,
+                size,
+                value,
+                waited,
+            })
     }
 
     /// Marks vehicle `v`'s request served.
@@ -186,6 +198,36 @@ impl Requests {
         self.size[v] = 0;
         self.value[v] = 0.0;
         self.waited[v] = 0;
+    }
+}
+
+/// Mutable view of the requests of a run of consecutive vehicles.
+#[derive(Debug)]
+pub struct RequestsChunk<'a> {
+    /// Whether the vehicle has a pending request.
+    pub pending: &'a mut [bool],
+    /// Size c_s of the pending request in bytes (0 if none).
+    pub size: &'a mut [u32],
+    /// Valuation u_v of the pending request (0 if none).
+    pub value: &'a mut [f64],
+    /// Slots the pending request has waited so far.
+    pub waited: &'a mut [u32],
+}
+
+impl RequestsChunk<'_> {
+    /// M5 for the vehicles of this chunk (`active` has one entry per vehicle of the chunk); see
+    /// [`Requests::arrive`].
+    pub fn arrive(&mut self, active: &[bool], p: f64, table: &SizeTable, rng: &mut impl Rng) {
+        for (v, &on) in active.iter().enumerate().take(self.pending.len()) {
+            let u: f64 = rng.gen();
+            if on && !self.pending[v] && u < p {
+                let size = table.sample(rng);
+                self.pending[v] = true;
+                self.size[v] = size;
+                self.value[v] = valuation(size);
+                self.waited[v] = 0;
+            }
+        }
     }
 }
 

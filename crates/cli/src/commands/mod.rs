@@ -1,6 +1,10 @@
 //! One module per subcommand, plus the flags they share.
 
+pub mod audit;
+pub mod clear;
 pub mod evaluate;
+pub mod render;
+pub mod reproduce;
 pub mod simulate;
 pub mod train;
 

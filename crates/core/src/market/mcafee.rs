@@ -91,4 +91,9 @@ mod tests {
         assert!(run(&[], &[1.0]).is_empty());
         assert!(run(&[1.0], &[2.0]).is_empty());
     }
+
+    #[test]
+    fn passes_the_audit() {
+        crate::market::testing::MechanismTester::new(McAfee).assert_audit(300);
+    }
 }

@@ -6,6 +6,19 @@
 //! pays and what the seller receives. Each rule lives in its own file; [`MechanismKind`] is the
 //! registry that the config and the CLI dispatch through by name.
 //!
+//! | name | rule | truthful | budget |
+//! |---|---|---|---|
+//! | [`mcafee`](McAfee) | K trades at (b_{K+1} + a_{K+1})/2 if it lies in [a_K, b_K], else K − 1 at b_K / a_K | both | β ≥ 0 |
+//! | [`trade_reduction`](TradeReduction) | K − 1 trades at b_K / a_K | both | β ≥ 0 |
+//! | [`kda`](Kda) | K trades at k·b_K + (1 − k)·a_K | no | β = 0 |
+//! | [`vcg`](Vcg) | K trades; buyers pay max(a_K, b_{K+1}), sellers get min(b_K, a_{K+1}) | both | β ≤ 0 |
+//! | [`sbba`](Sbba) | K trades at a_{K+1} if a_{K+1} ≤ b_K, else K − 1 at b_K (seller lottery) | both | β = 0 |
+//! | [`second_price`](SecondPrice) | K trades; buyers pay max(b_{K+1}, a_K), sellers their ask | buyers | β ≥ 0 |
+//! | [`random`](RandomPairing) | random buyers with random affordable sellers at (b + a)/2 | no | β = 0 |
+//!
+//! [`audit`] checks these claims on random markets; [`testing::MechanismTester`] asserts them in
+//! tests.
+//!
 //! ## Invariants
 //! - Trades pair the k-th highest bid with the k-th lowest ask.
 //! - Ties between equal prices are broken by a seeded random key, never by input position alone,
@@ -14,10 +27,23 @@
 //! ## Performance
 //! Building a book is one sort per side, O(n log n); every rule is then O(K).
 
+pub mod audit;
+mod kda;
 mod mcafee;
-pub use mcafee::McAfee;
+mod random;
+mod sbba;
+mod second_price;
+pub mod testing;
+mod trade_reduction;
+mod vcg;
 
-use std::cmp::Ordering;
+pub use kda::Kda;
+pub use mcafee::McAfee;
+pub use random::RandomPairing;
+pub use sbba::Sbba;
+pub use second_price::SecondPrice;
+pub use trade_reduction::TradeReduction;
+pub use vcg::Vcg;
 
 use rand::Rng;
 
@@ -55,11 +81,19 @@ pub fn budget(trades: &[Trade]) -> f64 {
 }
 
 /// A sorted market: bids high → low, asks low → high, ties in random order.
+///
+/// Equal prices are ordered by a random `u32` key per order (drawn from the stream in input
+/// order, bids first), then by input index. Sorting runs on packed `u128` keys (an
+/// order-preserving integer image of the price, the random key, the index): the same order as
+/// comparing prices with `f64::total_cmp`, about twice as fast (25 µs instead of 47 µs for 2000
+/// random bids; an LSD radix sort measured 36 µs at that size).
 #[derive(Debug, Clone, Default)]
 pub struct OrderBook {
     bids: Vec<Order>,
     asks: Vec<Order>,
     k: usize,
+    /// Sort buffer, kept to avoid allocation.
+    packed: Vec<u128>,
 }
 
 impl OrderBook {
@@ -110,22 +144,20 @@ impl OrderBook {
         asks: impl IntoIterator<Item = (u32, f64)>,
         rng: &mut ChaCha8Rng,
     ) {
-        self.bids.clear();
-        self.asks.clear();
-        self.bids.extend(bids.into_iter().map(|(id, price)| Order {
-            price,
-            id,
-            key: rng.gen(),
-        }));
-        self.asks.extend(asks.into_iter().map(|(id, price)| Order {
-            price,
-            id,
-            key: rng.gen(),
-        }));
-        self.bids
-            .sort_unstable_by(|a, b| b.price.total_cmp(&a.price).then_with(|| tie(a, b)));
-        self.asks
-            .sort_unstable_by(|a, b| a.price.total_cmp(&b.price).then_with(|| tie(a, b)));
+        let packed = &mut self.packed;
+        packed.clear();
+        // Bids high → low: the complement of the price key sorts descending.
+        packed.extend(
+            bids.into_iter()
+                .map(|(id, price)| pack(!price_key(price), rng.gen(), id)),
+        );
+        unpack_sorted(packed, &mut self.bids, |k| !k);
+        packed.clear();
+        packed.extend(
+            asks.into_iter()
+                .map(|(id, price)| pack(price_key(price), rng.gen(), id)),
+        );
+        unpack_sorted(packed, &mut self.asks, |k| k);
         self.k = self
             .bids
             .iter()
@@ -185,8 +217,45 @@ impl OrderBook {
     }
 }
 
-fn tie(a: &Order, b: &Order) -> Ordering {
-    a.key.cmp(&b.key).then(a.id.cmp(&b.id))
+/// An order-preserving map of prices to integers: `price_key(x) < price_key(y)` exactly when
+/// `x.total_cmp(&y)` is `Less`.
+#[inline]
+fn price_key(price: f64) -> u64 {
+    let bits = price.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+/// The inverse of [`price_key`].
+#[inline]
+fn price_from_key(key: u64) -> f64 {
+    f64::from_bits(if key >> 63 == 1 {
+        key & !(1 << 63)
+    } else {
+        !key
+    })
+}
+
+/// One order as a sort key: price key, then tie-breaking key, then input index.
+#[inline]
+fn pack(price_key: u64, key: u32, id: u32) -> u128 {
+    (price_key as u128) << 64 | (key as u128) << 32 | id as u128
+}
+
+/// Sorts `packed` and writes the orders, in that order, to `out`; `side(k)` turns the stored
+/// price key back into [`price_key`] form.
+#[inline]
+fn unpack_sorted(packed: &mut [u128], out: &mut Vec<Order>, side: impl Fn(u64) -> u64) {
+    packed.sort_unstable();
+    out.clear();
+    out.extend(packed.iter().map(|&p| Order {
+        price: price_from_key(side((p >> 64) as u64)),
+        key: (p >> 32) as u32,
+        id: p as u32,
+    }));
 }
 
 /// What a mechanism promises about its budget β.
@@ -234,30 +303,100 @@ pub trait Mechanism: Send + Sync + std::fmt::Debug {
     fn clear(&self, book: &OrderBook, rng: &mut ChaCha8Rng, trades: &mut Vec<Trade>);
 }
 
+/// The stream of a standalone market (`iovmarket clear --seed`, audits, tests): tie-breaking keys,
+/// then the draws of randomised rules.
+pub fn market_stream(seed: u64) -> ChaCha8Rng {
+    crate::rng::stream(seed, crate::rng::Stream::Market, 0, 0)
+}
+
+/// Clears one market given as prices: validates them, builds the book (ties broken by `rng`) and
+/// returns the trades, with indices into `bids` and `asks`.
+///
+/// # Errors
+/// [`Error::InvalidOrder`] naming the side and index of a NaN, infinite or negative price.
+pub fn clear_prices<M: Mechanism + ?Sized>(
+    mechanism: &M,
+    bids: &[f64],
+    asks: &[f64],
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<Trade>> {
+    let book = OrderBook::from_prices(bids, asks, rng)?;
+    let mut trades = Vec::new();
+    mechanism.clear(&book, rng, &mut trades);
+    Ok(trades)
+}
+
 /// Registry of the mechanisms, selected by name (`market.mechanism`), statically dispatched.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum MechanismKind {
     /// McAfee's trade-reduction double auction (the paper's).
     McAfee(McAfee),
+    /// Always-reduce trade reduction.
+    TradeReduction(TradeReduction),
+    /// The k-double auction (the paper's "double auction").
+    Kda(Kda),
+    /// The VCG double auction.
+    Vcg(Vcg),
+    /// SBBA (Segal-Halevi, Hassidim & Aumann 2016).
+    Sbba(Sbba),
+    /// The second-price auction (the paper's).
+    SecondPrice(SecondPrice),
+    /// Random pairing (a non-strategic baseline).
+    Random(RandomPairing),
+}
+
+/// Calls `$body` with `$m` bound to the inner mechanism: static dispatch over the registry.
+macro_rules! dispatch {
+    ($self:expr, $m:ident => $body:expr) => {
+        match $self {
+            MechanismKind::McAfee($m) => $body,
+            MechanismKind::TradeReduction($m) => $body,
+            MechanismKind::Kda($m) => $body,
+            MechanismKind::Vcg($m) => $body,
+            MechanismKind::Sbba($m) => $body,
+            MechanismKind::SecondPrice($m) => $body,
+            MechanismKind::Random($m) => $body,
+        }
+    };
 }
 
 impl MechanismKind {
     /// Every registered name.
-    pub const NAMES: &'static [&'static str] = &["mcafee"];
+    pub const NAMES: &'static [&'static str] = &[
+        "mcafee",
+        "trade_reduction",
+        "kda",
+        "vcg",
+        "sbba",
+        "second_price",
+        "random",
+    ];
 
-    /// The mechanism called `name`, with parameters from `market`.
+    /// The mechanism called `name`, with parameters from `market` (`kda_k` for `kda`).
     ///
     /// # Errors
-    /// A message listing the known names.
+    /// A message listing the known names, or naming an out-of-range `market.kda_k`.
     pub fn from_name(name: &str, market: &MarketConfig) -> Result<Self, String> {
-        let _ = market;
-        match name {
-            "mcafee" => Ok(MechanismKind::McAfee(McAfee)),
-            other => Err(format!(
-                "unknown mechanism `{other}`; expected one of: {}",
-                Self::NAMES.join(", ")
-            )),
-        }
+        Ok(match name {
+            "mcafee" => MechanismKind::McAfee(McAfee),
+            "trade_reduction" => MechanismKind::TradeReduction(TradeReduction),
+            "kda" => {
+                if !(0.0..=1.0).contains(&market.kda_k) {
+                    return Err(format!("market.kda_k = {} must be in [0, 1]", market.kda_k));
+                }
+                MechanismKind::Kda(Kda { k: market.kda_k })
+            }
+            "vcg" => MechanismKind::Vcg(Vcg),
+            "sbba" => MechanismKind::Sbba(Sbba),
+            "second_price" => MechanismKind::SecondPrice(SecondPrice),
+            "random" => MechanismKind::Random(RandomPairing),
+            other => {
+                return Err(format!(
+                    "unknown mechanism `{other}`; expected one of: {}",
+                    Self::NAMES.join(", ")
+                ))
+            }
+        })
     }
 
     /// The mechanism named by `market.mechanism`.
@@ -268,22 +407,29 @@ impl MechanismKind {
         Self::from_name(&market.mechanism, market)
     }
 
-    fn inner(&self) -> &dyn Mechanism {
-        match self {
-            MechanismKind::McAfee(m) => m,
-        }
+    /// Every registered mechanism, in [`MechanismKind::NAMES`] order, with parameters from
+    /// `market`.
+    ///
+    /// # Errors
+    /// As [`MechanismKind::from_name`].
+    pub fn all(market: &MarketConfig) -> Result<Vec<Self>, String> {
+        Self::NAMES
+            .iter()
+            .map(|name| Self::from_name(name, market))
+            .collect()
     }
 }
 
 impl Mechanism for MechanismKind {
     fn name(&self) -> &'static str {
-        self.inner().name()
+        dispatch!(self, m => m.name())
     }
     fn properties(&self) -> Properties {
-        self.inner().properties()
+        dispatch!(self, m => m.properties())
     }
+    #[inline]
     fn clear(&self, book: &OrderBook, rng: &mut ChaCha8Rng, trades: &mut Vec<Trade>) {
-        self.inner().clear(book, rng, trades)
+        dispatch!(self, m => m.clear(book, rng, trades))
     }
 }
 
@@ -335,5 +481,105 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("asks[0]"), "{e}");
+    }
+
+    #[test]
+    fn price_keys_follow_total_order_and_round_trip() {
+        let xs = [
+            f64::NEG_INFINITY,
+            -3.5,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE,
+            0.1,
+            1.2,
+            1e300,
+            f64::INFINITY,
+        ];
+        for (i, &x) in xs.iter().enumerate() {
+            assert_eq!(price_from_key(price_key(x)).to_bits(), x.to_bits());
+            assert_eq!(price_from_key(!!price_key(x)).to_bits(), x.to_bits());
+            for &y in &xs[i + 1..] {
+                assert!(price_key(x) < price_key(y), "{x} {y}");
+            }
+        }
+    }
+
+    #[test]
+    fn packed_sort_matches_the_comparison_sort() {
+        let mut rng = stream(9, Stream::User, 0, 0);
+        for _ in 0..200 {
+            let n = rng.gen_range(0..300);
+            let prices: Vec<f64> = (0..n)
+                .map(|_| match rng.gen_range(0..3) {
+                    0 => rng.gen_range(0..6) as f64 * 0.25,
+                    1 => rng.gen_range(0.0..1.2),
+                    _ => -rng.gen_range(0.0..1.0),
+                })
+                .collect();
+            let mut book = OrderBook::new();
+            let mut r1 = stream(5, Stream::User, 1, 0);
+            book.load(
+                prices.iter().enumerate().map(|(i, &p)| (i as u32, p)),
+                prices.iter().enumerate().map(|(i, &p)| (i as u32, p)),
+                &mut r1,
+            );
+            // The reference: keys drawn the same way, sorted by comparison.
+            let mut r2 = stream(5, Stream::User, 1, 0);
+            let mut bids: Vec<Order> = prices
+                .iter()
+                .enumerate()
+                .map(|(i, &price)| Order {
+                    price,
+                    id: i as u32,
+                    key: r2.gen(),
+                })
+                .collect();
+            let mut asks: Vec<Order> = prices
+                .iter()
+                .enumerate()
+                .map(|(i, &price)| Order {
+                    price,
+                    id: i as u32,
+                    key: r2.gen(),
+                })
+                .collect();
+            let tie = |a: &Order, b: &Order| a.key.cmp(&b.key).then(a.id.cmp(&b.id));
+            bids.sort_by(|a, b| b.price.total_cmp(&a.price).then_with(|| tie(a, b)));
+            asks.sort_by(|a, b| a.price.total_cmp(&b.price).then_with(|| tie(a, b)));
+            assert_eq!(book.bids(), &bids[..]);
+            assert_eq!(book.asks(), &asks[..]);
+        }
+    }
+
+    #[test]
+    fn registry_names_round_trip() {
+        let market = MarketConfig::default();
+        for &name in MechanismKind::NAMES {
+            assert_eq!(
+                MechanismKind::from_name(name, &market).unwrap().name(),
+                name
+            );
+        }
+        assert_eq!(MechanismKind::all(&market).unwrap().len(), 7);
+        let e = MechanismKind::from_name("nope", &market).unwrap_err();
+        assert!(e.contains("nope") && e.contains("second_price"), "{e}");
+        let bad = MarketConfig {
+            kda_k: 1.5,
+            ..MarketConfig::default()
+        };
+        assert!(MechanismKind::from_name("kda", &bad)
+            .unwrap_err()
+            .contains("kda_k"));
+        assert!(MechanismKind::from_name("mcafee", &bad).is_ok());
+        let k = MarketConfig {
+            mechanism: "kda".into(),
+            kda_k: 0.25,
+            ..MarketConfig::default()
+        };
+        assert_eq!(
+            MechanismKind::from_config(&k).unwrap(),
+            MechanismKind::Kda(Kda { k: 0.25 })
+        );
     }
 }

@@ -10,6 +10,11 @@
 //! ## Invariants
 //! - Every vehicle's cross-road coordinate is exactly a lane centre: c_j ± (l + ½)·lane_width.
 //! - Speeds lie in [speed_min_kmh, speed_max_kmh].
+//! - Turning decisions of slot t for the vehicles of chunk k (see [`crate::par`]) come from the
+//!   stream (Mobility, t, k): the trajectories do not depend on the thread count.
+//!
+//! ## Performance
+//! O(V) per step; chunks of vehicles move in parallel from [`crate::par::PARALLEL_FROM`] on.
 
 use rand::Rng;
 use rand_distr::StandardNormal;
@@ -17,7 +22,8 @@ use rand_distr::StandardNormal;
 use super::{Mobility, Positions};
 use crate::config::Scenario;
 use crate::error::Result;
-use crate::rng::{stream, Stream};
+use crate::par::{self, CHUNK};
+use crate::rng::{stream, ChaCha8Rng, Stream};
 
 /// Manhattan-grid mobility state, struct of arrays.
 #[derive(Debug, Clone)]
@@ -99,6 +105,141 @@ impl Grid {
         }
     }
 
+    fn geometry(&self) -> Geometry {
+        Geometry {
+            area: self.area,
+            block: self.block,
+            roads: self.roads,
+            lane_width: self.lane_width,
+            turn_prob: self.turn_prob,
+            slot_s: self.slot_s,
+        }
+    }
+
+    /// Centre-line coordinate of road j.
+    fn centre(&self, j: u32) -> f64 {
+        self.geometry().centre(j)
+    }
+
+    /// Signed offset of a lane centre from its road's centre line for travel direction `dir`.
+    #[cfg(test)]
+    fn lane_offset(&self, lane: u8, dir: i8) -> f64 {
+        self.geometry().lane_offset(lane, dir)
+    }
+
+    /// The state arrays and `pos`, cut into chunks of [`CHUNK`] vehicles.
+    fn chunks<'a>(&'a mut self, pos: &'a mut Positions) -> Vec<Chunk<'a>> {
+        let Positions { x, y, moved_m, .. } = pos;
+        let mut out = Vec::with_capacity(x.len().div_ceil(CHUNK));
+        let mut vertical = self.vertical.chunks_mut(CHUNK);
+        let mut road = self.road.chunks_mut(CHUNK);
+        let mut dir = self.dir.chunks_mut(CHUNK);
+        let mut lane = self.lane.chunks_mut(CHUNK);
+        let mut along = self.along.chunks_mut(CHUNK);
+        let mut speed = self.speed.chunks(CHUNK);
+        let mut x = x.chunks_mut(CHUNK);
+        let mut y = y.chunks_mut(CHUNK);
+        let mut moved = moved_m.chunks_mut(CHUNK);
+        while let (
+            Some(vertical),
+            Some(road),
+            Some(dir),
+            Some(lane),
+            Some(along),
+            Some(speed),
+            Some(x),
+            Some(y),
+            Some(moved),
+        ) = (
+            vertical.next(),
+            road.next(),
+            dir.next(),
+            lane.next(),
+            along.next(),
+            speed.next(),
+            x.next(),
+            y.next(),
+            moved.next(),
+        ) {
+            out.push(Chunk {
+                vertical,
+                road,
+                dir,
+                lane,
+                along,
+                speed,
+                x,
+                y,
+                moved,
+            });
+        }
+        out
+    }
+
+    /// Speeds in m/s (for tests and rendering).
+    pub fn speeds_mps(&self) -> &[f64] {
+        &self.speed
+    }
+}
+
+/// The road layout and rules every vehicle shares.
+#[derive(Debug, Clone, Copy)]
+struct Geometry {
+    area: f64,
+    block: f64,
+    roads: usize,
+    lane_width: f64,
+    turn_prob: f64,
+    slot_s: f64,
+}
+
+/// One vehicle's place on the grid.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    vertical: bool,
+    road: u32,
+    dir: i8,
+    lane: u8,
+    along: f64,
+}
+
+/// Mutable views of one chunk of vehicles.
+struct Chunk<'a> {
+    vertical: &'a mut [bool],
+    road: &'a mut [u32],
+    dir: &'a mut [i8],
+    lane: &'a mut [u8],
+    along: &'a mut [f64],
+    speed: &'a [f64],
+    x: &'a mut [f64],
+    y: &'a mut [f64],
+    moved: &'a mut [f64],
+}
+
+impl Chunk<'_> {
+    fn place(&self, i: usize) -> Place {
+        Place {
+            vertical: self.vertical[i],
+            road: self.road[i],
+            dir: self.dir[i],
+            lane: self.lane[i],
+            along: self.along[i],
+        }
+    }
+
+    fn set(&mut self, i: usize, p: Place, geo: &Geometry) {
+        self.vertical[i] = p.vertical;
+        self.road[i] = p.road;
+        self.dir[i] = p.dir;
+        self.lane[i] = p.lane;
+        self.along[i] = p.along;
+        let (x, y) = geo.xy(&p);
+        self.x[i] = x;
+        self.y[i] = y;
+    }
+}
+
+impl Geometry {
     /// Centre-line coordinate of road j.
     fn centre(&self, j: u32) -> f64 {
         self.block / 2.0 + j as f64 * self.block
@@ -109,17 +250,16 @@ impl Grid {
         (lane as f64 + 0.5) * self.lane_width * dir as f64
     }
 
-    fn write_position(&self, v: usize, pos: &mut Positions) {
-        let c = self.centre(self.road[v]);
-        let off = self.lane_offset(self.lane[v], self.dir[v]);
-        if self.vertical[v] {
+    /// Map coordinates of a place.
+    fn xy(&self, p: &Place) -> (f64, f64) {
+        let c = self.centre(p.road);
+        let off = self.lane_offset(p.lane, p.dir);
+        if p.vertical {
             // Northbound (dir +1) keeps right: east of the centre line.
-            pos.x[v] = c + off;
-            pos.y[v] = self.along[v];
+            (c + off, p.along)
         } else {
             // Eastbound (dir +1) keeps right: south of the centre line.
-            pos.x[v] = self.along[v];
-            pos.y[v] = c - off;
+            (p.along, c - off)
         }
     }
 
@@ -150,44 +290,50 @@ impl Grid {
         }
     }
 
-    fn advance(&mut self, v: usize, rng: &mut impl Rng) {
-        let mut remaining = self.speed[v] * self.slot_s;
+    /// Moves `p` at `speed` (m/s) for one slot, turning at intersections.
+    fn advance(&self, p: &mut Place, speed: f64, rng: &mut impl Rng) {
+        let mut remaining = speed * self.slot_s;
         loop {
-            let (dist, cross) = self.next_intersection(self.along[v], self.dir[v]);
+            let (dist, cross) = self.next_intersection(p.along, p.dir);
             if remaining < dist {
-                let a = self.along[v] + self.dir[v] as f64 * remaining;
-                self.along[v] = a.rem_euclid(self.area);
+                let a = p.along + p.dir as f64 * remaining;
+                p.along = a.rem_euclid(self.area);
                 return;
             }
             remaining -= dist;
             if rng.gen::<f64>() < self.turn_prob {
                 let right = rng.gen::<bool>();
-                let old_centre = self.centre(self.road[v]);
+                let old_centre = self.centre(p.road);
                 // Turning right keeps the sign of dir when leaving a vertical road and flips it
                 // when leaving a horizontal one (N→E, S→W, E→S, W→N); left is the opposite.
-                let keep = right == self.vertical[v];
+                let keep = right == p.vertical;
                 if !keep {
-                    self.dir[v] = -self.dir[v];
+                    p.dir = -p.dir;
                 }
-                self.vertical[v] = !self.vertical[v];
-                self.road[v] = cross;
-                self.along[v] = old_centre;
+                p.vertical = !p.vertical;
+                p.road = cross;
+                p.along = old_centre;
             } else {
-                self.along[v] = self.centre(cross);
+                p.along = self.centre(cross);
             }
             if remaining <= 0.0 {
                 return;
             }
             // Step just past the intersection so it is not found again.
             let eps = remaining.min(1e-9);
-            self.along[v] = (self.along[v] + self.dir[v] as f64 * eps).rem_euclid(self.area);
+            p.along = (p.along + p.dir as f64 * eps).rem_euclid(self.area);
             remaining -= eps;
         }
     }
 
-    /// Speeds in m/s (for tests and rendering).
-    pub fn speeds_mps(&self) -> &[f64] {
-        &self.speed
+    /// Moves every vehicle of chunk `c`, drawing turns from `rng`.
+    fn step_chunk(&self, c: &mut Chunk<'_>, rng: &mut ChaCha8Rng) {
+        for i in 0..c.speed.len() {
+            let mut p = c.place(i);
+            self.advance(&mut p, c.speed[i], rng);
+            c.set(i, p, self);
+            c.moved[i] = c.speed[i] * self.slot_s;
+        }
     }
 }
 
@@ -211,21 +357,25 @@ impl Mobility for Grid {
             self.speed
                 .push(truncated_normal_kmh(&mut rng, mean, std, min, max) / 3.6);
         }
-        for v in 0..n {
-            self.write_position(v, pos);
-            pos.moved_m[v] = 0.0;
-            pos.active[v] = true;
+        let geo = self.geometry();
+        for mut c in self.chunks(pos) {
+            for i in 0..c.speed.len() {
+                let p = c.place(i);
+                c.set(i, p, &geo);
+                c.moved[i] = 0.0;
+            }
         }
+        pos.active.fill(true);
         Ok(())
     }
 
     fn step(&mut self, seed: u64, slot: u64, pos: &mut Positions) -> Result<()> {
-        let mut rng = stream(seed, Stream::Mobility, slot, 0);
-        for v in 0..pos.len() {
-            self.advance(v, &mut rng);
-            self.write_position(v, pos);
-            pos.moved_m[v] = self.speed[v] * self.slot_s;
-        }
+        let geo = self.geometry();
+        let parallel = par::parallel(pos.len());
+        par::for_each_indexed(self.chunks(pos), parallel, |k, mut c| {
+            let mut rng = stream(seed, Stream::Mobility, slot, k as u64);
+            geo.step_chunk(&mut c, &mut rng);
+        });
         Ok(())
     }
 

@@ -10,7 +10,9 @@
 //! - `moved_m[v]` is the distance vehicle v travelled in the last step (it drives shadowing).
 
 mod grid;
+mod trace;
 pub use grid::Grid;
+pub use trace::Trace;
 
 use crate::config::{MobilityKind, Scenario};
 use crate::error::Result;
@@ -73,13 +75,15 @@ pub trait Mobility: Send + Sync + std::fmt::Debug {
 /// Builds the mobility model the scenario asks for.
 ///
 /// # Errors
-/// A trace that cannot be opened.
+/// [`crate::Error::InputFile`] for a trace that cannot be opened, or whose header or first
+/// timestep is malformed (later timesteps are read, and checked, as the slots advance).
 pub fn build(scenario: &Scenario) -> Result<Box<dyn Mobility>> {
     match scenario.mobility.kind {
         MobilityKind::Grid => Ok(Box::new(Grid::new(scenario))),
-        MobilityKind::Trace => Err(crate::error::Error::config(
-            "mobility.kind",
-            "trace replay is not available in this build",
-        )),
+        MobilityKind::Trace => {
+            let trace = Trace::new(scenario);
+            trace.check()?;
+            Ok(Box::new(trace))
+        }
     }
 }
