@@ -35,18 +35,18 @@ fn quick_reproduction_writes_every_output_and_is_repeatable() {
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     run(&a);
 
-    // 8 methods × 2 IoV counts × 1 seed, numeric metrics.
+    // 7 methods × 2 IoV counts × 1 seed, numeric metrics.
     let results = csv_rows(&a.join("results.csv"));
-    assert_eq!(results.len(), 16);
+    assert_eq!(results.len(), 14);
     for row in &results {
         for cell in &row[4..] {
             assert!(cell.parse::<f64>().unwrap().is_finite(), "{row:?}");
         }
         assert_eq!(row.last().unwrap(), "0", "IR violations in {row:?}");
     }
-    assert_eq!(csv_rows(&a.join("summary.csv")).len(), 16 * 8);
-    // 4 learned methods × 2 IoV counts × 2 epochs.
-    assert_eq!(csv_rows(&a.join("training_curves.csv")).len(), 16);
+    assert_eq!(csv_rows(&a.join("summary.csv")).len(), 14 * 8);
+    // 3 learned methods × 2 IoV counts × 2 epochs.
+    assert_eq!(csv_rows(&a.join("training_curves.csv")).len(), 12);
 
     for stem in [
         "fig2_reward",

@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod scenario;
 pub mod simulate;
 pub mod spaces;
+pub mod train;
 pub mod vec_env;
 
 use pyo3::prelude::*;
@@ -35,6 +36,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<env::PyEnv>()?;
     m.add_class::<vec_env::PyVecEnv>()?;
     m.add_function(wrap_pyfunction!(simulate::simulate, m)?)?;
+    m.add_function(wrap_pyfunction!(train::train, m)?)?;
     m.add("ConfigError", py.get_type::<error::ConfigError>())?;
     m.add("EpisodeOverError", py.get_type::<error::EpisodeOverError>())?;
     m.add("SLOT_FLOAT_FIELDS", metrics::SLOT_FLOATS.to_vec())?;

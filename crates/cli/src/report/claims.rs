@@ -19,8 +19,6 @@ pub mod method {
     pub const MCAFEE_TRUTHFUL: &str = "mcafee_truthful";
     /// IPPO bidders (no centralised critic) on McAfee markets.
     pub const IPPO: &str = "ippo";
-    /// IPPO with the paper's observation.
-    pub const IPPO_PAPER_OBS: &str = "ippo_paper_obs";
 }
 
 /// Means (and 95 % CI half-widths) per (method, vehicles, metric).

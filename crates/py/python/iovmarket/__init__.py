@@ -17,6 +17,7 @@ from ._core import ConfigError, EpisodeOverError, Scenario, __version__
 from ._env import IovParallelEnv, env, parallel_env
 from ._simulation import simulate
 from ._sweep import sweep
+from ._train import train
 from ._vector import VecEnv
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "parallel_env",
     "simulate",
     "sweep",
+    "train",
 ]

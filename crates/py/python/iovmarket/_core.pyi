@@ -102,3 +102,9 @@ class VecEnv:
 def simulate(
     scenario: Scenario, episodes: int, seed: int, bidder: str, per_slot: bool = False
 ) -> dict[str, Any]: ...
+def train(
+    scenario: Scenario,
+    epochs: int | None,
+    eval_episodes: int,
+    eval_seed: int,
+) -> dict[str, Any]: ...
