@@ -34,7 +34,7 @@ enum Command {
     Clear(commands::clear::Args),
     /// Check mechanisms' claimed properties (IR, budget, truthfulness) on random markets.
     Audit(commands::audit::Args),
-    /// Draw an SVG map of one slot: roads, RSUs and coverage, vehicles, trades.
+    /// Draw an SVG map of one slot (truthful bids): roads, RSUs, coverage, vehicles, trades.
     Render(commands::render::Args),
 }
 

@@ -36,3 +36,28 @@ where
         items.into_iter().enumerate().for_each(|(i, t)| f(i, t));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[test]
+    fn the_paper_scenario_stays_on_one_thread() {
+        assert!(!parallel(80));
+        assert!(parallel(100_000));
+    }
+
+    #[test]
+    fn serial_and_parallel_runs_see_the_same_indices() {
+        for p in [false, true] {
+            let seen = Mutex::new(Vec::new());
+            for_each_indexed((10..20).collect(), p, |i, t: usize| {
+                seen.lock().unwrap().push((i, t));
+            });
+            let mut seen = seen.into_inner().unwrap();
+            seen.sort_unstable();
+            assert_eq!(seen, (0..10).map(|i| (i, i + 10)).collect::<Vec<_>>());
+        }
+    }
+}

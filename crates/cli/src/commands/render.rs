@@ -10,7 +10,7 @@
 //! of the area, and when more than `--max-vehicles` vehicles fall in the view, only every k-th of
 //! the non-trading ones is drawn (the subtitle says so); trading vehicles and all trades in the
 //! view are always drawn. RSU labels appear only when at most 64 RSUs are in view. For
-//! `configs/city.toml` (100 000 vehicles, 1024 RSUs) the full map is about 1 MB.
+//! `configs/city.toml` (100 000 vehicles, 1024 RSUs) the full map is about 0.5 MB.
 //!
 //! ## Colours
 //! RSUs get colours from a 10-colour palette by greedy colouring in index order, so that RSUs
