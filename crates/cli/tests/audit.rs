@@ -1,18 +1,10 @@
 //! `iovmarket audit` end to end: tables, exit codes, and replaying an example with `clear`.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-fn iovmarket(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_iovmarket"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+mod common;
+use common::{iovmarket, stdout};
 
 #[test]
 fn all_mechanisms_keep_their_claims() {

@@ -2,18 +2,9 @@
 //! input.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn iovmarket(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_iovmarket"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{iovmarket, stderr};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

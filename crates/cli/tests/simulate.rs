@@ -1,18 +1,9 @@
 //! `iovmarket simulate` end to end: the paper scenario, outputs, and bad input.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn iovmarket(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_iovmarket"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{iovmarket, stderr};
 
 #[test]
 fn paper_scenario_prints_the_summary_and_writes_outputs() {

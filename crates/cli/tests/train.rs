@@ -1,17 +1,9 @@
 //! `iovmarket train` and `evaluate` end to end on a small scenario.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn iovmarket(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_iovmarket"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{iovmarket, stderr};
 
 const SMALL: [&str; 8] = [
     "--set",
