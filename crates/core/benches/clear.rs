@@ -8,8 +8,7 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use iovmarket::config::MarketConfig;
-use iovmarket::market::{market_stream, Mechanism, MechanismKind, OrderBook};
+use iovmarket::market::{market_stream, Kda, Mechanism, MechanismKind, OrderBook};
 use rand::Rng;
 
 fn markets(n_bids: usize, n_asks: usize, count: usize) -> Vec<(Vec<f64>, Vec<f64>)> {
@@ -28,7 +27,7 @@ fn clear(c: &mut Criterion) {
     group
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    let mechanisms = MechanismKind::all(&MarketConfig::default()).unwrap();
+    let mechanisms = MechanismKind::all(Kda::default().k).unwrap();
     for (size, n_bids, n_asks, count) in [
         ("20x5", 20, 5, 64),
         ("200x50", 200, 50, 16),

@@ -13,19 +13,18 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use iovmarket::agents::{Bidder, TruthfulBidder};
+use iovmarket::agents::TruthfulBidder;
 use iovmarket::config::Scenario;
 use iovmarket::env::{IovEnv, MultiAgentEnv};
 use std::time::Duration;
 
 /// One slot with truthful bids; resets (untimed cost amortised) when the episode ends.
-fn slot(env: &mut IovEnv, actions: &mut [f32], seed: &mut u64) {
+fn slot(env: &mut IovEnv, actions: &mut Vec<f32>, seed: &mut u64) {
     if env.is_done() {
         *seed += 1;
         env.reset(*seed).unwrap();
     }
-    let mut rng = env.bidder_stream();
-    TruthfulBidder.act(env, &mut rng, actions);
+    env.bidder_actions(&mut TruthfulBidder, actions).unwrap();
     env.step(actions).unwrap();
 }
 
@@ -43,7 +42,7 @@ fn scaled(vehicles: usize) -> Scenario {
     s.scenario.rsus = side * side;
     // Keep the RSU spacing at 312.5 m and 250 m blocks.
     s.scenario.area_m = side as f64 * 312.5;
-    s.validate().unwrap();
+    s.scenario.validate().unwrap();
     s
 }
 
@@ -64,7 +63,9 @@ fn paper(c: &mut Criterion) {
         b.iter(|| slot(&mut env, &mut actions, &mut seed))
     });
     let mut obs = vec![0.0f32; env.num_agents() * env.obs_dim()];
-    group.bench_function("paper80_observe", |b| b.iter(|| env.observe(&mut obs)));
+    group.bench_function("paper80_observe", |b| {
+        b.iter(|| env.observe(&mut obs).unwrap())
+    });
     group.finish();
 }
 

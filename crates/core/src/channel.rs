@@ -12,7 +12,77 @@
 use rand::Rng;
 use rand_distr::{Exp1, StandardNormal};
 
-use crate::config::ChannelConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::check::{finite, non_negative, positive};
+use crate::error::Result;
+
+/// `[channel]`: the RSU-to-vehicle radio link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChannelConfig {
+    /// Bandwidth of each VM's orthogonal band in Hz. By default, 1e6.
+    pub bandwidth_hz: f64,
+    /// Log-normal shadowing standard deviation in dB. By default, 8.
+    pub shadowing_std_db: f64,
+    /// Shadowing decorrelation distance in metres. By default, 50.
+    pub decorrelation_m: f64,
+    /// RSU antenna height in metres. By default, 25.
+    pub rsu_height_m: f64,
+    /// Vehicle antenna height in metres. By default, 1.5.
+    pub vehicle_height_m: f64,
+    /// RSU antenna gain in dBi. By default, 8.
+    pub rsu_antenna_gain_dbi: f64,
+    /// Vehicle antenna gain in dBi. By default, 3.
+    pub vehicle_antenna_gain_dbi: f64,
+    /// Vehicle receiver noise figure in dB. By default, 9.
+    pub vehicle_noise_figure_db: f64,
+    /// Thermal noise power spectral density in dBm/Hz. By default, -174.
+    pub noise_psd_dbm_hz: f64,
+    /// Upper bound of the VM transmit power p_m ~ U(0, max] in W. By default, 10.
+    pub vm_power_max_w: f64,
+}
+
+impl Default for ChannelConfig {
+    fn default() -> Self {
+        Self {
+            bandwidth_hz: 1e6,
+            shadowing_std_db: 8.0,
+            decorrelation_m: 50.0,
+            rsu_height_m: 25.0,
+            vehicle_height_m: 1.5,
+            rsu_antenna_gain_dbi: 8.0,
+            vehicle_antenna_gain_dbi: 3.0,
+            vehicle_noise_figure_db: 9.0,
+            noise_psd_dbm_hz: -174.0,
+            vm_power_max_w: 10.0,
+        }
+    }
+}
+
+impl ChannelConfig {
+    /// Checks every value against its allowed range.
+    ///
+    /// # Errors
+    /// [`crate::Error::Config`] naming the first offending `channel.*` key.
+    pub fn validate(&self) -> Result<()> {
+        let c = self;
+        positive("channel.bandwidth_hz", c.bandwidth_hz)?;
+        non_negative("channel.shadowing_std_db", c.shadowing_std_db)?;
+        positive("channel.decorrelation_m", c.decorrelation_m)?;
+        non_negative("channel.rsu_height_m", c.rsu_height_m)?;
+        non_negative("channel.vehicle_height_m", c.vehicle_height_m)?;
+        finite("channel.rsu_antenna_gain_dbi", c.rsu_antenna_gain_dbi)?;
+        finite(
+            "channel.vehicle_antenna_gain_dbi",
+            c.vehicle_antenna_gain_dbi,
+        )?;
+        finite("channel.vehicle_noise_figure_db", c.vehicle_noise_figure_db)?;
+        finite("channel.noise_psd_dbm_hz", c.noise_psd_dbm_hz)?;
+        positive("channel.vm_power_max_w", c.vm_power_max_w)?;
+        Ok(())
+    }
+}
 
 /// M2: 3GPP TR 36.885 V2I path loss in dB at 3-D distance `d3_m` metres:
 /// PL = 128.1 + 37.6 · log10(d₃ / 1000).

@@ -30,6 +30,7 @@
 
 pub mod agents;
 pub mod channel;
+pub mod check;
 pub mod config;
 pub mod env;
 pub mod error;
@@ -41,6 +42,7 @@ pub mod rng;
 pub mod rsu;
 pub mod simulation;
 pub mod workload;
+pub mod world;
 
 pub use config::Scenario;
 pub use error::{Error, Result};

@@ -3,9 +3,56 @@
 //! Every market outcome is first written as [`TradeRecord`]s; all metrics are pure functions of
 //! the records of a slot, so they can be checked on hand-built slots.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::config::{RewardConfig, WelfareKind};
+use crate::check::non_negative;
+use crate::error::Result;
+
+/// Which social-welfare definition enters the reward (M8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WelfareKind {
+    /// Σ over trades of (u_v − u_m).
+    GainsFromTrade,
+    /// Σ (u_v − p_v) + Σ (p_m − u_m) over trades.
+    ParticipantsUtility,
+    /// The paper's literal Σ u_v + Σ u_m over trades.
+    PaperEq1,
+}
+
+/// `[reward]`: the shared reward (6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RewardConfig {
+    /// Welfare definition used in the reward. By default, `gains_from_trade`.
+    pub welfare: WelfareKind,
+    /// α, weight of the squared budget. By default, 1.0.
+    pub budget_weight: f64,
+    /// λ, weight of latency per millisecond. By default, 1.0.
+    pub latency_weight: f64,
+}
+
+impl Default for RewardConfig {
+    fn default() -> Self {
+        Self {
+            welfare: WelfareKind::GainsFromTrade,
+            budget_weight: 1.0,
+            latency_weight: 1.0,
+        }
+    }
+}
+
+impl RewardConfig {
+    /// Checks every value against its allowed range.
+    ///
+    /// # Errors
+    /// [`crate::Error::Config`] naming the first offending `reward.*` key.
+    pub fn validate(&self) -> Result<()> {
+        non_negative("reward.budget_weight", self.budget_weight)?;
+        non_negative("reward.latency_weight", self.latency_weight)?;
+        Ok(())
+    }
+}
 
 /// One executed trade with everything the metrics need.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]

@@ -10,7 +10,7 @@
 //! ## Invariants
 //! - Equal distances are resolved towards the lower RSU index.
 
-use crate::config::Scenario;
+use crate::world::ScenarioConfig;
 
 /// Marker for "no RSU".
 pub const NO_RSU: u32 = u32::MAX;
@@ -57,9 +57,9 @@ pub fn grid_positions(n: usize, area_m: f64) -> Vec<[f64; 2]> {
 }
 
 impl RsuLayout {
-    /// The layout of `scenario`: explicit positions, or the regular grid.
-    pub fn new(scenario: &Scenario) -> Self {
-        let s = &scenario.scenario;
+    /// The layout of `world`: explicit positions, or the regular grid.
+    pub fn new(world: &ScenarioConfig) -> Self {
+        let s = world;
         let positions = if s.rsu_positions.is_empty() {
             grid_positions(s.rsus, s.area_m)
         } else {
@@ -206,7 +206,7 @@ mod tests {
 
     #[test]
     fn paper_layout_is_the_quadrant_centres() {
-        let l = RsuLayout::new(&Scenario::default());
+        let l = RsuLayout::new(&ScenarioConfig::default());
         assert_eq!(l.x, [250.0, 750.0, 250.0, 750.0]);
         assert_eq!(l.y, [250.0, 250.0, 750.0, 750.0]);
     }

@@ -34,7 +34,9 @@ pub fn run_episode(
     }
 }
 
-/// Seed of episode `e` of a run with seed `seed`: consecutive episodes get distinct streams.
+/// Seed of episode `e` of a simulation or evaluation run with seed `seed` (`seed + e`):
+/// consecutive episodes get distinct streams, and episode e of two runs from the same seed meet
+/// the same world. Training rollouts use `iovmarket_learn::rollout::rollout_seed` instead.
 pub fn episode_seed(seed: u64, e: usize) -> u64 {
     seed.wrapping_add(e as u64)
 }

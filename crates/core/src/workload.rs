@@ -9,8 +9,45 @@ use std::path::Path;
 
 use rand::Rng;
 
-use crate::config::WorkloadConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::check::{positive_count, probability};
 use crate::error::{Error, Result};
+
+/// `[workload]`: request arrivals and sizes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkloadConfig {
+    /// Probability that a vehicle without a pending request gets one in a slot. By default, 0.5.
+    pub request_prob: f64,
+    /// Slots a request stays pending before it is dropped. By default, 5.
+    pub request_ttl: usize,
+    /// File of request sizes in bytes, one per line; empty means the shipped MeQSum table.
+    /// By default, empty.
+    pub size_trace: String,
+}
+
+impl Default for WorkloadConfig {
+    fn default() -> Self {
+        Self {
+            request_prob: 0.5,
+            request_ttl: 5,
+            size_trace: String::new(),
+        }
+    }
+}
+
+impl WorkloadConfig {
+    /// Checks every value against its allowed range.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first offending `workload.*` key.
+    pub fn validate(&self) -> Result<()> {
+        probability("workload.request_prob", self.request_prob)?;
+        positive_count("workload.request_ttl", self.request_ttl)?;
+        Ok(())
+    }
+}
 
 /// The shipped MeQSum size table (MeQSum, Ben Abacha & Demner-Fushman 2019, CC BY 4.0).
 pub const MEQSUM_SIZES_CSV: &str = include_str!("../../../data/meqsum_sizes.csv");
@@ -106,6 +143,11 @@ impl SizeTable {
     #[inline]
     pub fn sample(&self, rng: &mut impl Rng) -> u32 {
         self.sizes[rng.gen_range(0..self.sizes.len())]
+    }
+
+    /// The largest valuation u_v of any size in the table (M6).
+    pub fn max_valuation(&self) -> f64 {
+        self.sizes.iter().copied().max().map_or(0.0, valuation)
     }
 
     /// The sizes.

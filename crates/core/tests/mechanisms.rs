@@ -26,14 +26,13 @@
 
 use std::collections::BTreeMap;
 
-use iovmarket::config::MarketConfig;
 use iovmarket::market::audit::{self, Market, Scratch};
 use iovmarket::market::testing::{MechanismTester, Outcome};
 use iovmarket::market::{clear_prices, market_stream, Mechanism, MechanismKind, Trade};
 use proptest::prelude::*;
 
 fn mechanisms() -> Vec<MechanismKind> {
-    MechanismKind::all(&MarketConfig::default()).unwrap()
+    MechanismKind::all(0.5).unwrap()
 }
 
 /// A price in [0, 2]: often on a coarse grid (ties and zeros), sometimes continuous.
@@ -278,14 +277,7 @@ proptest! {
 /// Same market and stream, kda with k = 0.3: equivariance holds up to rounding.
 #[test]
 fn kda_with_inexact_k_is_equivariant_up_to_rounding() {
-    let kda = MechanismKind::from_name(
-        "kda",
-        &MarketConfig {
-            kda_k: 0.3,
-            ..MarketConfig::default()
-        },
-    )
-    .unwrap();
+    let kda = MechanismKind::new("kda", 0.3).unwrap();
     let m = Market {
         bids: vec![0.9, 0.7, 0.35],
         asks: vec![0.1, 0.3, 0.5],
@@ -307,7 +299,7 @@ fn kda_with_inexact_k_is_equivariant_up_to_rounding() {
 /// (A raise that keeps the buyer's book position only widens its choice and never loses.)
 #[test]
 fn random_is_not_monotone() {
-    let random = MechanismKind::from_name("random", &MarketConfig::default()).unwrap();
+    let random = MechanismKind::new("random", 0.5).unwrap();
     let m = Market {
         bids: vec![0.9, 0.8, 0.3],
         asks: vec![0.2, 0.25],

@@ -13,12 +13,12 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use iovmarket::env::IovEnv;
 use iovmarket::Scenario;
-use iovmarket_learn::Trainer;
+use iovmarket_learn::{TrainConfig, Trainer};
 
 fn trainer(threads: usize) -> Trainer<IovEnv> {
-    let mut s = Scenario::paper();
-    s.train.threads = threads;
-    let envs = (0..s.train.n_envs)
+    let threads = [("train.threads".to_string(), threads.to_string())];
+    let s = Scenario::from_toml(iovmarket::config::PAPER_TOML, &threads).unwrap();
+    let envs = (0..TrainConfig::from_scenario(&s).unwrap().n_envs)
         .map(|_| IovEnv::new(s.clone()).unwrap())
         .collect();
     Trainer::new(&s, envs).unwrap()

@@ -21,9 +21,10 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use iovmarket::config::{BidDistribution, Scenario};
+use iovmarket::Scenario;
 use serde::{Deserialize, Serialize};
 
+use crate::config::{with_full_train_table, BidDistribution};
 use crate::error::{Error, Result};
 use crate::nn::{Adam, Mlp};
 use crate::policy::Policy;
@@ -79,9 +80,12 @@ impl Snapshot {
     /// # Errors
     /// [`Error::Mismatch`] naming the first differing config line.
     pub fn check_scenario(&self, scenario: &Scenario) -> Result<()> {
-        let mut stored = self.scenario()?;
-        stored.train.epochs = scenario.train.epochs;
-        stored.train.threads = scenario.train.threads;
+        // Compared with full `[train]` tables, `epochs` and `threads` taken from `scenario`.
+        let scenario = &with_full_train_table(scenario)?;
+        let mut stored = with_full_train_table(&self.scenario()?)?;
+        for key in ["epochs", "threads"] {
+            stored.train.insert(key.into(), scenario.train[key].clone());
+        }
         if stored == *scenario {
             return Ok(());
         }

@@ -42,6 +42,7 @@
 #![deny(missing_docs)]
 
 pub mod checkpoint;
+pub mod config;
 mod error;
 pub mod nn;
 pub mod policy;
@@ -58,6 +59,7 @@ use iovmarket::Scenario;
 use rayon::prelude::*;
 
 pub use checkpoint::Snapshot;
+pub use config::{BidDistribution, CriticKind, TrainConfig};
 pub use error::{Error, Result};
 pub use policy::{LearnedBidder, Policy};
 pub use trainer::{EpochStats, Trainer};
@@ -93,7 +95,8 @@ pub fn train(
     options: &TrainOptions,
     mut progress: impl FnMut(&EpochStats),
 ) -> Result<TrainResult> {
-    let envs = (0..scenario.train.n_envs)
+    let cfg = TrainConfig::from_scenario(scenario)?;
+    let envs = (0..cfg.n_envs)
         .map(|_| IovEnv::new(scenario.clone()))
         .collect::<iovmarket::Result<Vec<_>>>()?;
     let mut trainer = match (&options.checkpoint, options.resume) {
@@ -106,7 +109,7 @@ pub fn train(
         }
         _ => Trainer::new(scenario, envs)?,
     };
-    let target = options.epochs.unwrap_or(scenario.train.epochs);
+    let target = options.epochs.unwrap_or(cfg.epochs);
     while trainer.epoch() < target {
         let stats = trainer.run_epoch()?;
         if let Some(path) = &options.checkpoint {

@@ -4,14 +4,14 @@
 //! the squashed Gaussian, one state-independent log σ stored after the MLP's parameters. With
 //! `share_policy = true` all agents use one actor; otherwise agent i uses actor i.
 
-use iovmarket::agents::Bidder;
-use iovmarket::config::{BidDistribution, TrainConfig};
+use iovmarket::agents::{Bidder, BidderView};
 use iovmarket::env::{IovEnv, MultiAgentEnv};
 use iovmarket::rng::ChaCha8Rng;
 use rand::Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
+use crate::config::{BidDistribution, TrainConfig};
 use crate::error::{Error, Result};
 use crate::nn::{Activation, Beta, Mlp, MlpCache, SquashedGaussian};
 use crate::ppo::ActorLayout;
@@ -254,9 +254,14 @@ impl Bidder for LearnedBidder {
         }
     }
 
-    fn act(&mut self, env: &IovEnv, rng: &mut ChaCha8Rng, actions: &mut [f32]) {
+    fn act(
+        &mut self,
+        view: &BidderView<'_>,
+        rng: &mut ChaCha8Rng,
+        actions: &mut [f32],
+    ) -> iovmarket::Result<()> {
         let n = actions.len();
-        env.observe(&mut self.obs);
+        view.observe(&mut self.obs)?;
         self.policy
             .heads(&self.obs, n, &mut self.cache, &mut self.heads);
         if self.stochastic {
@@ -265,6 +270,7 @@ impl Bidder for LearnedBidder {
         } else {
             self.policy.mode(&self.heads, actions);
         }
+        Ok(())
     }
 }
 

@@ -2,17 +2,17 @@
 //!
 //! ## Invariants
 //! - Worker i of epoch k resets its env with a seed and samples actions from a generator that
-//!   are both pure functions of (run seed, k, i) ([`episode_seed`], [`action_stream`]). A worker's
+//!   are both pure functions of (run seed, k, i) ([`rollout_seed`], [`action_stream`]). A worker's
 //!   episode is computed start to end by one thread with no shared mutable state, so the buffers
 //!   are bit-identical whatever the number of threads or their scheduling.
 
-use iovmarket::config::CriticKind;
 use iovmarket::env::MultiAgentEnv;
 use iovmarket::metrics::EpisodeMetrics;
 use iovmarket::rng::{stream, ChaCha8Rng, Stream};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::config::CriticKind;
 use crate::error::Result;
 use crate::nn::{Activation, Mlp, MlpCache};
 use crate::policy::{Params, Policy};
@@ -36,8 +36,10 @@ pub(crate) fn user_stream(seed: u64, tag: Tag, epoch: u64, index: u64) -> ChaCha
     stream(seed, Stream::User, ((tag as u64) << 32) | epoch, index)
 }
 
-/// Seed of env `i`'s episode in epoch `epoch`.
-pub fn episode_seed(seed: u64, epoch: usize, i: usize) -> u64 {
+/// Seed of env `i`'s training episode in epoch `epoch` (a hash of the run seed, unlike
+/// [`iovmarket::simulation::episode_seed`], which numbers the episodes of a simulation or an
+/// evaluation consecutively).
+pub fn rollout_seed(seed: u64, epoch: usize, i: usize) -> u64 {
     user_stream(seed, Tag::Episode, epoch as u64, i as u64).gen()
 }
 
@@ -161,8 +163,8 @@ impl<E: MultiAgentEnv> Worker<E> {
         env.reset(seed)?;
         for t in 0..env.episode_slots() {
             let obs = &mut b.obs[t * n * d..(t + 1) * n * d];
-            env.observe(obs);
-            env.active(&mut b.active[t * n..(t + 1) * n]);
+            env.observe(obs)?;
+            env.active(&mut b.active[t * n..(t + 1) * n])?;
             policy.heads(obs, n, &mut self.actor_cache, &mut self.heads);
             policy.sample(
                 &self.heads,
@@ -174,7 +176,7 @@ impl<E: MultiAgentEnv> Worker<E> {
             let input: &[f32] = match critic.kind {
                 CriticKind::Centralised => {
                     let st = &mut b.state[t * s..(t + 1) * s];
-                    env.state(st);
+                    env.state(st)?;
                     st
                 }
                 CriticKind::Local => obs,

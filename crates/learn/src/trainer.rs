@@ -31,20 +31,21 @@
 
 use std::time::Instant;
 
-use iovmarket::config::{BidDistribution, CriticKind, Scenario, TrainConfig};
 use iovmarket::env::MultiAgentEnv;
+use iovmarket::Scenario;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::Snapshot;
+use crate::config::{BidDistribution, CriticKind, TrainConfig};
 use crate::error::{Error, Result};
 use crate::nn::{clip_grad_norm, Adam, MlpCache};
 use crate::policy::Policy;
 use crate::ppo::{
     actor_chunk, critic_chunk, gae, mean_std, ActorRows, ActorSums, Coefs, CriticRows, ValueNorm,
 };
-use crate::rollout::{action_stream, episode_seed, user_stream, Critic, Tag, Worker};
+use crate::rollout::{action_stream, rollout_seed, user_stream, Critic, Tag, Worker};
 
 /// Rows per forward/backward chunk of the update.
 pub const CHUNK: usize = 256;
@@ -183,6 +184,8 @@ struct UpdateStats {
 /// MAPPO/IPPO training state over envs of type `E`.
 pub struct Trainer<E> {
     scenario: Scenario,
+    /// The `[train]` table of `scenario`, parsed once.
+    train: TrainConfig,
     seed: u64,
     epoch: usize,
     policy: Policy,
@@ -215,8 +218,8 @@ impl<E: MultiAgentEnv> Trainer<E> {
     /// [`Error::Config`] for a wrong env count, envs of different shapes or more minibatches
     /// than slots; [`Error::ThreadPool`].
     pub fn new(scenario: &Scenario, envs: Vec<E>) -> Result<Self> {
-        let (agents, obs_dim, state_dim) = check_envs(&scenario.train, &envs)?;
-        let cfg = &scenario.train;
+        let cfg = &TrainConfig::from_scenario(scenario)?;
+        let (agents, obs_dim, state_dim) = check_envs(cfg, &envs)?;
         let seed = scenario.scenario.seed;
         let mut rng = user_stream(seed, Tag::Init, 0, 0);
         let policy = Policy::new(obs_dim, agents, cfg, &mut rng);
@@ -251,9 +254,10 @@ impl<E: MultiAgentEnv> Trainer<E> {
     /// [`Trainer::new`].
     pub fn from_snapshot(scenario: &Scenario, envs: Vec<E>, snapshot: Snapshot) -> Result<Self> {
         snapshot.check_scenario(scenario)?;
-        let (agents, obs_dim, state_dim) = check_envs(&scenario.train, &envs)?;
+        let train = TrainConfig::from_scenario(scenario)?;
+        let (agents, obs_dim, state_dim) = check_envs(&train, &envs)?;
         snapshot.policy.check_env(agents, obs_dim)?;
-        let critic_inputs = match scenario.train.critic {
+        let critic_inputs = match train.critic {
             CriticKind::Centralised => state_dim,
             CriticKind::Local => obs_dim,
         };
@@ -264,7 +268,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
                 current: critic_inputs.to_string(),
             });
         }
-        let threads = scenario.train.threads;
+        let threads = train.threads;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
@@ -315,6 +319,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
         };
         Ok(Self {
             scenario: scenario.clone(),
+            train,
             seed,
             epoch,
             policy,
@@ -383,7 +388,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
             self.pool.install(|| {
                 workers.par_iter_mut().enumerate().try_for_each(|(i, w)| {
                     let mut rng = action_stream(seed, epoch, i);
-                    w.rollout(policy, critic, episode_seed(seed, epoch, i), &mut rng)
+                    w.rollout(policy, critic, rollout_seed(seed, epoch, i), &mut rng)
                 })
             })?;
         }
@@ -405,7 +410,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
         let (n, d) = (w0.env.num_agents(), w0.env.obs_dim());
         let t_len = w0.env.episode_slots();
         let vps = self.critic.values_per_slot(n);
-        let cfg = &self.scenario.train;
+        let cfg = &self.train;
         let b = &mut self.batch;
         b.slots = self.workers.len() * t_len;
         for v in [
@@ -474,7 +479,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
 
     /// `ppo_epochs` passes over the batch.
     fn update(&mut self) -> Result<UpdateStats> {
-        let cfg = self.scenario.train.clone();
+        let cfg = self.train.clone();
         let coefs = Coefs {
             clip: cfg.clip,
             entropy: cfg.entropy_coef,
@@ -595,7 +600,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
                 }
             }
             u.seen += rows.len();
-            let norm = clip_grad_norm(grads, self.scenario.train.max_grad_norm);
+            let norm = clip_grad_norm(grads, self.train.max_grad_norm);
             if !norm.is_finite() || !policy_sum.is_finite() {
                 return Err(Error::Diverged {
                     epoch: self.epoch + 1,
@@ -679,7 +684,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
         let grads = &mut s.critic_grads;
         reduce(grads, &s.lanes, used, |l| &l.critic_grads);
         let total: f64 = totals.iter().sum();
-        let norm = clip_grad_norm(grads, self.scenario.train.max_grad_norm);
+        let norm = clip_grad_norm(grads, self.train.max_grad_norm);
         if !norm.is_finite() || !total.is_finite() {
             return Err(Error::Diverged {
                 epoch: self.epoch + 1,

@@ -5,10 +5,10 @@ mod common;
 use common::{deterministic, small};
 use iovmarket::env::IovEnv;
 use iovmarket::Scenario;
-use iovmarket_learn::{train, Snapshot, TrainOptions, Trainer};
+use iovmarket_learn::{train, Snapshot, TrainConfig, TrainOptions, Trainer};
 
 fn trainer(s: &Scenario) -> Trainer<IovEnv> {
-    let envs = (0..s.train.n_envs)
+    let envs = (0..TrainConfig::from_scenario(s).unwrap().n_envs)
         .map(|_| IovEnv::new(s.clone()).unwrap())
         .collect();
     Trainer::new(s, envs).unwrap()

@@ -72,24 +72,27 @@ impl MultiAgentEnv for TinyMarket {
         self.draw();
         Ok(())
     }
-    fn observe(&self, out: &mut [f32]) {
+    fn observe(&self, out: &mut [f32]) -> iovmarket::Result<()> {
         // [u, u², 0, 1]: the actor's input LayerNorm would map any affine function of u alone
         // onto a constant pattern, so the observation carries u non-linearly too.
         for (i, o) in out.chunks_exact_mut(4).enumerate() {
             let u = self.values[i] as f32;
             o.copy_from_slice(&[u, u * u, 0.0, 1.0]);
         }
+        Ok(())
     }
-    fn state(&self, out: &mut [f32]) {
+    fn state(&self, out: &mut [f32]) -> iovmarket::Result<()> {
         let mut v = self.values;
         v.sort_by(|a, b| b.total_cmp(a));
         for (o, x) in out.iter_mut().zip(v) {
             *o = x as f32;
         }
         out[BUYERS] = self.slot as f32 / SLOTS as f32;
+        Ok(())
     }
-    fn active(&self, out: &mut [f32]) {
+    fn active(&self, out: &mut [f32]) -> iovmarket::Result<()> {
         out.fill(1.0);
+        Ok(())
     }
     fn step(&mut self, actions: &[f32]) -> iovmarket::Result<StepOutcome> {
         let reward = self.clear(actions);
@@ -154,7 +157,7 @@ fn mappo_reaches_the_optimal_return_of_a_known_market() {
             let policy = trainer.policy().clone();
             let mut obs = [0.0f32; 4 * BUYERS];
             learned = mean_return(200, |env, a| {
-                env.observe(&mut obs);
+                env.observe(&mut obs).unwrap();
                 a.copy_from_slice(&iovmarket_learn::policy::deterministic_actions(
                     &policy, &obs, BUYERS,
                 ));

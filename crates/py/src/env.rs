@@ -8,14 +8,12 @@ use iovmarket::agents::BidderKind;
 use iovmarket::env::{IovEnv, MultiAgentEnv};
 use iovmarket::rsu::NO_RSU;
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::error::IntoPyResult;
+use crate::error::{invalid_argument, IntoPyResult};
 use crate::metrics::slot_dict;
 use crate::scenario::PyScenario;
-use crate::spaces::{observation_high, state_high};
 
 /// One market simulation (PettingZoo-parallel semantics over numpy arrays).
 #[pyclass(name = "Env", module = "iovmarket._core")]
@@ -25,16 +23,11 @@ pub struct PyEnv {
     scratch: Vec<f32>,
 }
 
-/// The bidder called `name`, or a `ValueError` for unknown or learned bidders.
+/// The bidder called `name`, or a `ValueError` for unknown (`ConfigError`) or learned bidders.
 pub fn parse_bidder(name: &str) -> PyResult<Box<dyn iovmarket::agents::Bidder>> {
-    BidderKind::parse(name)
-        .map_err(PyValueError::new_err)?
-        .build()
-        .ok_or_else(|| {
-            PyValueError::new_err(
-                "bidder `learned` needs a trained policy; use iovmarket.train / evaluate",
-            )
-        })
+    name.parse::<BidderKind>().py()?.build().ok_or_else(|| {
+        invalid_argument("bidder `learned` needs a trained policy; use iovmarket.train / evaluate")
+    })
 }
 
 #[pymethods]
@@ -91,14 +84,15 @@ impl PyEnv {
         self.inner.is_done()
     }
 
-    /// Upper bounds of an observation (the lower bounds are 0).
+    /// Upper bounds of an observation (the lower bounds are 0), from the core's
+    /// `ObservationLayout`.
     fn observation_high<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f32>> {
-        PyArray1::from_vec(py, observation_high(self.inner.scenario()))
+        PyArray1::from_vec(py, self.inner.layout().observation_high())
     }
 
-    /// Upper bounds of the state (the lower bounds are 0).
+    /// Upper bounds of the state (the lower bounds are 0), from the core's `ObservationLayout`.
     fn state_high<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f32>> {
-        PyArray1::from_vec(py, state_high(self.inner.scenario()))
+        PyArray1::from_vec(py, self.inner.layout().state_high())
     }
 
     /// Starts an episode of run `seed`.
@@ -128,21 +122,21 @@ impl PyEnv {
     /// All observations, `(num_agents, obs_dim)` float32.
     fn observe<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f32>>> {
         let arr = PyArray2::zeros(py, [self.inner.num_agents(), self.inner.obs_dim()], false);
-        self.inner.observe(arr.readwrite().as_slice_mut()?);
+        self.inner.observe(arr.readwrite().as_slice_mut()?).py()?;
         Ok(arr)
     }
 
     /// The global state, `(state_dim,)` float32.
     fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f32>>> {
         let arr = PyArray1::zeros(py, self.inner.state_dim(), false);
-        self.inner.state(arr.readwrite().as_slice_mut()?);
+        self.inner.state(arr.readwrite().as_slice_mut()?).py()?;
         Ok(arr)
     }
 
     /// 1 for agents whose action matters this slot (pending request, in range), else 0.
     fn active<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f32>>> {
         let arr = PyArray1::zeros(py, self.inner.num_agents(), false);
-        self.inner.active(arr.readwrite().as_slice_mut()?);
+        self.inner.active(arr.readwrite().as_slice_mut()?).py()?;
         Ok(arr)
     }
 
@@ -154,10 +148,9 @@ impl PyEnv {
         bidder: &str,
     ) -> PyResult<Bound<'py, PyArray1<f32>>> {
         let mut b = parse_bidder(bidder)?;
-        self.scratch.clear();
-        self.scratch.resize(self.inner.num_agents(), 0.0);
-        let mut rng = self.inner.bidder_stream();
-        b.act(&self.inner, &mut rng, &mut self.scratch);
+        self.inner
+            .bidder_actions(b.as_mut(), &mut self.scratch)
+            .py()?;
         Ok(PyArray1::from_slice(py, &self.scratch))
     }
 

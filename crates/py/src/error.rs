@@ -1,14 +1,16 @@
 //! The one place where Rust errors become Python exceptions.
 //!
-//! | Rust ([`iovmarket::Error`]) | Python |
+//! | Rust ([`iovmarket::Error`], [`iovmarket_learn::Error`]) | Python |
 //! |---|---|
 //! | `Config`, `ConfigParse`, `InputFile` | `iovmarket.ConfigError` (a `ValueError`) |
 //! | `Io` | `OSError` |
 //! | `InvalidAction`, `Shape`, `InvalidOrder` | `ValueError` |
 //! | `EpisodeOver` | `iovmarket.EpisodeOverError` (a `RuntimeError`) |
+//! | learner: checkpoint and training errors | `ValueError` |
+//! | arguments of the binding itself ([`invalid_argument`]) | `ValueError` |
 //!
 //! The message is always the Rust error's `Display`, which names the offending config key,
-//! file and line, or action index.
+//! file and line, or action index. No other module builds a Python exception.
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
@@ -42,7 +44,25 @@ pub fn to_py(err: iovmarket::Error) -> PyErr {
     }
 }
 
-/// `?`-friendly conversion of core results.
+/// Converts a learner error: core errors as [`to_py`], a bad `[train]` value as `ConfigError`,
+/// I/O as `OSError`, everything else (checkpoints, divergence) as `ValueError`.
+pub fn learn_to_py(err: iovmarket_learn::Error) -> PyErr {
+    use iovmarket_learn::Error as E;
+    match err {
+        E::Core(e) => to_py(e),
+        E::Config { .. } => ConfigError::new_err(err.to_string()),
+        E::Io { .. } => PyOSError::new_err(err.to_string()),
+        other => PyValueError::new_err(other.to_string()),
+    }
+}
+
+/// A `ValueError` for an argument of the binding itself (e.g. `episodes=0`); `message` names
+/// the argument and what was expected.
+pub fn invalid_argument(message: impl Into<String>) -> PyErr {
+    PyValueError::new_err(message.into())
+}
+
+/// `?`-friendly conversion of core and learner results.
 pub trait IntoPyResult<T> {
     /// The result with its error converted by [`to_py`].
     ///
@@ -54,5 +74,11 @@ pub trait IntoPyResult<T> {
 impl<T> IntoPyResult<T> for iovmarket::Result<T> {
     fn py(self) -> PyResult<T> {
         self.map_err(to_py)
+    }
+}
+
+impl<T> IntoPyResult<T> for iovmarket_learn::Result<T> {
+    fn py(self) -> PyResult<T> {
+        self.map_err(learn_to_py)
     }
 }

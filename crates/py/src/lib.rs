@@ -21,7 +21,6 @@ pub mod error;
 pub mod metrics;
 pub mod scenario;
 pub mod simulate;
-pub mod spaces;
 pub mod train;
 pub mod vec_env;
 

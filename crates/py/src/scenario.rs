@@ -19,7 +19,9 @@ impl PyScenario {
     /// # Errors
     /// `ConfigError` naming the key.
     pub fn parse(text: &str, overrides: &[(String, String)]) -> PyResult<Scenario> {
-        Scenario::from_toml(text, overrides).py()
+        Scenario::from_toml(text, overrides)
+            .and_then(|s| iovmarket_learn::config::with_full_train_table(&s))
+            .py()
     }
 }
 
@@ -77,13 +79,13 @@ impl PyScenario {
     /// The clearing mechanism's name.
     #[getter]
     fn mechanism(&self) -> String {
-        self.inner.market.mechanism.clone()
+        self.inner.market.mechanism.to_string()
     }
 
     /// The configured non-learned bidder.
     #[getter]
     fn bidder(&self) -> String {
-        self.inner.agents.bidder.clone()
+        self.inner.agents.bidder.to_string()
     }
 
     /// Largest bid; an action a in [0, 1] bids a · bid_max.

@@ -6,13 +6,12 @@ use iovmarket::metrics::{EpisodeMetrics, SlotMetrics};
 use iovmarket::simulation::{episode_seed, run_episode};
 use iovmarket::Scenario;
 use numpy::{PyArray1, PyArray2, PyArrayMethods};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use rayon::prelude::*;
 
 use crate::env::parse_bidder;
-use crate::error::IntoPyResult;
+use crate::error::{invalid_argument, IntoPyResult};
 use crate::metrics::{
     episode_floats, episode_ints, slot_floats, slot_ints, EPISODE_FLOATS, EPISODE_INTS,
     SLOT_FLOATS, SLOT_INTS,
@@ -57,10 +56,10 @@ pub fn simulate<'py>(
     per_slot: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     if episodes == 0 {
-        return Err(PyValueError::new_err("episodes must be >= 1"));
+        return Err(invalid_argument("episodes must be >= 1"));
     }
     parse_bidder(bidder)?;
-    let kind = BidderKind::parse(bidder).map_err(PyValueError::new_err)?;
+    let kind: BidderKind = bidder.parse().py()?;
     let s = &scenario.inner;
     let runs: Vec<Episode> = py
         .detach(|| {

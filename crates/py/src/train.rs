@@ -3,10 +3,10 @@
 use iovmarket::metrics::EpisodeMetrics;
 use iovmarket_learn::{EpochStats, TrainOptions};
 use numpy::PyArray1;
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::error::{invalid_argument, IntoPyResult};
 use crate::scenario::PyScenario;
 
 /// A named column read from a per-epoch or per-episode record.
@@ -41,10 +41,6 @@ const EVAL: [Column<EpisodeMetrics>; 9] = [
     ("dropped", |e| e.dropped as f64),
 ];
 
-fn learn_err(e: iovmarket_learn::Error) -> PyErr {
-    PyValueError::new_err(e.to_string())
-}
-
 /// Trains `scenario`'s learner (`train` table) for `epochs` (default `train.epochs`), then plays
 /// `eval_episodes` held-out episodes from `eval_seed` with the deterministic policy. Returns
 /// `{"curve": {column: (epochs,)}, "evaluation": {column: (eval_episodes,)}}`.
@@ -58,7 +54,7 @@ pub fn train<'py>(
     eval_seed: u64,
 ) -> PyResult<Bound<'py, PyDict>> {
     if epochs == Some(0) {
-        return Err(PyValueError::new_err("epochs must be >= 1"));
+        return Err(invalid_argument("epochs must be >= 1"));
     }
     let s = &scenario.inner;
     let options = TrainOptions {
@@ -75,7 +71,7 @@ pub fn train<'py>(
             };
             Ok((result, evaluation))
         })
-        .map_err(learn_err)?;
+        .py()?;
     let curve = PyDict::new(py);
     let epochs: Vec<i64> = result.curve.iter().map(|e| e.epoch as i64).collect();
     curve.set_item("epoch", PyArray1::from_vec(py, epochs))?;

@@ -11,10 +11,9 @@ use iovmarket::env::{MultiAgentEnv, VecEnv};
 use numpy::{
     PyArray1, PyArray2, PyArray3, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods,
 };
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::error::IntoPyResult;
+use crate::error::{invalid_argument, IntoPyResult};
 use crate::metrics::{slot_floats, slot_ints, SLOT_FLOATS, SLOT_INTS};
 use crate::scenario::PyScenario;
 
@@ -51,10 +50,10 @@ struct Outputs<'a> {
 
 impl Outputs<'_> {
     /// Observations, states and active masks of every env.
-    fn observe(&mut self, env: &VecEnv) {
-        env.observe(self.obs);
-        env.state(self.state);
-        env.active(self.active);
+    fn observe(&mut self, env: &VecEnv) -> iovmarket::Result<()> {
+        env.observe(self.obs)?;
+        env.state(self.state)?;
+        env.active(self.active)
     }
 }
 
@@ -63,7 +62,7 @@ impl PyVecEnv {
     #[new]
     fn new(py: Python<'_>, scenario: &PyScenario, n_envs: usize) -> PyResult<Self> {
         if n_envs == 0 {
-            return Err(PyValueError::new_err("n_envs must be >= 1"));
+            return Err(invalid_argument("n_envs must be >= 1"));
         }
         let inner = VecEnv::new(&scenario.inner, n_envs).py()?;
         let first = &inner.envs()[0];
@@ -166,7 +165,7 @@ impl PyVecEnv {
         let inner = &mut self.inner;
         py.detach(|| {
             inner.reset(&seeds)?;
-            out.observe(inner);
+            out.observe(inner)?;
             out.rewards.fill(0.0);
             out.truncations.fill(false);
             out.floats.fill(0.0);
@@ -181,7 +180,7 @@ impl PyVecEnv {
     fn step(&mut self, py: Python<'_>, actions: PyReadonlyArray2<'_, f32>) -> PyResult<()> {
         let shape = actions.shape();
         if shape != [self.inner.len(), self.n_agents] {
-            return Err(PyValueError::new_err(format!(
+            return Err(invalid_argument(format!(
                 "actions: expected shape ({}, {}), got {:?}",
                 self.inner.len(),
                 self.n_agents,
@@ -213,7 +212,7 @@ impl PyVecEnv {
         let n = inner.len();
         py.detach(|| {
             let outcomes = inner.step(actions)?;
-            out.observe(inner);
+            out.observe(inner)?;
             for (e, o) in outcomes.iter().enumerate() {
                 out.rewards[e] = o.reward;
                 out.truncations[e] = o.truncated;

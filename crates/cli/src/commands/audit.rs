@@ -12,7 +12,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use iovmarket::config::MarketConfig;
 use iovmarket::market::audit::{audit, AuditConfig, AuditReport, Misreport, Tally, Violation};
-use iovmarket::market::{BudgetProperty, Mechanism, MechanismKind, Properties};
+use iovmarket::market::Kda;
+use iovmarket::market::{BudgetProperty, MechanismKind, Properties};
 
 /// Default number of random markets per mechanism: `audit --mechanism all` takes a few seconds.
 pub const DEFAULT_MARKETS: usize = 5000;
@@ -30,20 +31,17 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// k of the k-double auction, in [0, 1] (`market.kda_k`).
-    #[arg(long, default_value_t = MarketConfig::default().kda_k)]
+    #[arg(long, default_value_t = Kda::default().k)]
     pub kda_k: f64,
 }
 
 /// Runs `audit`.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let market = MarketConfig {
-        kda_k: args.kda_k,
-        ..MarketConfig::default()
-    };
+    let market = MarketConfig::default();
     let mechanisms = if args.mechanism == "all" {
-        MechanismKind::all(&market)
+        MechanismKind::all(args.kda_k)
     } else {
-        MechanismKind::from_name(&args.mechanism, &market).map(|m| vec![m])
+        MechanismKind::new(&args.mechanism, args.kda_k).map(|m| vec![m])
     }
     .map_err(|e| anyhow::anyhow!("--mechanism: {e} (or `all`)"))?;
     if args.markets == 0 {

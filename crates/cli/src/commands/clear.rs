@@ -15,8 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use iovmarket::config::MarketConfig;
-use iovmarket::market::{budget, clear_prices, market_stream, Mechanism, MechanismKind};
+use iovmarket::market::{budget, clear_prices, market_stream, Kda, MechanismKind};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -33,7 +32,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub input: Option<PathBuf>,
     /// k of the k-double auction, in [0, 1] (`market.kda_k`).
-    #[arg(long, default_value_t = MarketConfig::default().kda_k)]
+    #[arg(long, default_value_t = Kda::default().k)]
     pub kda_k: f64,
 }
 
@@ -54,13 +53,7 @@ struct Outcome<'a> {
 
 /// Runs `clear`.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let market = MarketConfig {
-        kda_k: args.kda_k,
-        ..MarketConfig::default()
-    };
-    let mechanism = MechanismKind::from_name(&args.mechanism, &market)
-        .map_err(anyhow::Error::msg)
-        .context("--mechanism")?;
+    let mechanism = MechanismKind::new(&args.mechanism, args.kda_k).context("--mechanism")?;
     let text = match args.input.as_deref() {
         Some(path) if path.as_os_str() != "-" => std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?,

@@ -25,7 +25,8 @@ pub struct ConfigArgs {
 }
 
 impl ConfigArgs {
-    /// The validated scenario: file (or the embedded paper preset), then `--set`s, then `extra`.
+    /// The validated scenario: file (or the embedded paper preset), then `--set`s, then `extra`;
+    /// its `[train]` table is validated by the learner and written out in full.
     pub fn scenario(&self, extra: &[(String, String)]) -> Result<Scenario> {
         self.scenario_or(
             iovmarket::config::PAPER_TOML,
@@ -60,6 +61,7 @@ impl ConfigArgs {
             .as_ref()
             .map_or(base_origin.to_string(), |p| p.display().to_string());
         Scenario::from_toml(&text, &overrides)
+            .and_then(|s| iovmarket_learn::config::with_full_train_table(&s))
             .with_context(|| format!("invalid scenario ({origin})"))
     }
 }

@@ -116,7 +116,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         serving,
         trades: env.last_trades().to_vec(),
         metrics: out.metrics,
-        mechanism: scenario.market.mechanism.clone(),
+        mechanism: scenario.market.mechanism.to_string(),
     };
     let svg = render_svg(&map, &view, args.max_vehicles);
     write_atomic(&args.out, svg.as_bytes())?;

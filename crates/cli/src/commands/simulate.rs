@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use iovmarket::agents::{Bidder, BidderKind};
+use iovmarket::agents::Bidder;
 use iovmarket::env::IovEnv;
 use iovmarket::metrics::EpisodeMetrics;
 use iovmarket::simulation::{episode_seed, run_episode};
@@ -65,7 +65,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if args.episodes == 0 {
         bail!("--episodes: 0 is out of range; expected an integer >= 1");
     }
-    let kind = BidderKind::parse(&scenario.agents.bidder).map_err(anyhow::Error::msg)?;
+    let kind = scenario.agents.bidder;
     let seed = scenario.scenario.seed;
     let mut env = IovEnv::new(scenario.clone()).context("cannot build the environment")?;
     let mut bidder: Box<dyn Bidder> = match (kind.build(), &args.checkpoint) {

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use iovmarket::env::IovEnv;
-use iovmarket_learn::{EpochStats, Snapshot, Trainer};
+use iovmarket_learn::{EpochStats, Snapshot, TrainConfig, Trainer};
 
 use super::ConfigArgs;
 use crate::output::{progress, write_csv, write_json, RunInfo};
@@ -47,7 +47,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let scenario = args.config.scenario(&extra)?;
     let ckpt = args.out.join(CHECKPOINT);
-    let envs = (0..scenario.train.n_envs)
+    let train = TrainConfig::from_scenario(&scenario)?;
+    let envs = (0..train.n_envs)
         .map(|_| IovEnv::new(scenario.clone()))
         .collect::<iovmarket::Result<Vec<_>>>()
         .context("cannot build the environment")?;
@@ -66,7 +67,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         Trainer::new(&scenario, envs)?
     };
-    let target = scenario.train.epochs;
+    let target = train.epochs;
     let start = trainer.epoch();
     let bar = progress(target as u64, "train");
     bar.set_position(start as u64);

@@ -2,8 +2,8 @@
 
 use rand::Rng;
 
-use super::Bidder;
-use crate::env::IovEnv;
+use super::{Bidder, BidderView};
+use crate::error::Result;
 use crate::rng::ChaCha8Rng;
 
 /// Bids uniformly at random in [0, bid_max].
@@ -15,9 +15,15 @@ impl Bidder for RandomBidder {
         "random".into()
     }
 
-    fn act(&mut self, _env: &IovEnv, rng: &mut ChaCha8Rng, actions: &mut [f32]) {
+    fn act(
+        &mut self,
+        _view: &BidderView<'_>,
+        rng: &mut ChaCha8Rng,
+        actions: &mut [f32],
+    ) -> Result<()> {
         for a in actions.iter_mut() {
             *a = rng.gen::<f32>();
         }
+        Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! Shaded bidding: bid = F · u_v.
 
-use super::{action_for_bid, Bidder};
-use crate::env::IovEnv;
+use super::{Bidder, BidderView};
+use crate::error::Result;
 use crate::rng::ChaCha8Rng;
 
 /// Bids a fixed fraction F of each vehicle's valuation.
@@ -13,10 +13,15 @@ impl Bidder for ShadedBidder {
         format!("shaded:{}", self.0)
     }
 
-    fn act(&mut self, env: &IovEnv, _rng: &mut ChaCha8Rng, actions: &mut [f32]) {
-        let bid_max = env.scenario().market.bid_max;
-        for (a, &value) in actions.iter_mut().zip(&env.requests().value) {
-            *a = action_for_bid(self.0 * value, bid_max);
+    fn act(
+        &mut self,
+        view: &BidderView<'_>,
+        _rng: &mut ChaCha8Rng,
+        actions: &mut [f32],
+    ) -> Result<()> {
+        for (a, &value) in actions.iter_mut().zip(view.valuations) {
+            *a = view.bids.action(self.0 * value);
         }
+        Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! Truthful bidding: bid = u_v (dominant under McAfee, VCG, SBBA, trade reduction).
 
-use super::{action_for_bid, Bidder};
-use crate::env::IovEnv;
+use super::{Bidder, BidderView};
+use crate::error::Result;
 use crate::rng::ChaCha8Rng;
 
 /// Bids each vehicle's valuation.
@@ -13,10 +13,15 @@ impl Bidder for TruthfulBidder {
         "truthful".into()
     }
 
-    fn act(&mut self, env: &IovEnv, _rng: &mut ChaCha8Rng, actions: &mut [f32]) {
-        let bid_max = env.scenario().market.bid_max;
-        for (a, &value) in actions.iter_mut().zip(&env.requests().value) {
-            *a = action_for_bid(value, bid_max);
+    fn act(
+        &mut self,
+        view: &BidderView<'_>,
+        _rng: &mut ChaCha8Rng,
+        actions: &mut [f32],
+    ) -> Result<()> {
+        for (a, &value) in actions.iter_mut().zip(view.valuations) {
+            *a = view.bids.action(value);
         }
+        Ok(())
     }
 }

@@ -29,10 +29,6 @@ impl Default for Kda {
 }
 
 impl Mechanism for Kda {
-    fn name(&self) -> &'static str {
-        "kda"
-    }
-
     fn properties(&self) -> Properties {
         Properties {
             truthful_buyers: false,

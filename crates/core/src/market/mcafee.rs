@@ -15,10 +15,6 @@ use crate::rng::ChaCha8Rng;
 pub struct McAfee;
 
 impl Mechanism for McAfee {
-    fn name(&self) -> &'static str {
-        "mcafee"
-    }
-
     fn properties(&self) -> Properties {
         Properties {
             truthful_buyers: true,

@@ -40,10 +40,6 @@ use crate::rng::ChaCha8Rng;
 pub struct RandomPairing;
 
 impl Mechanism for RandomPairing {
-    fn name(&self) -> &'static str {
-        "random"
-    }
-
     fn properties(&self) -> Properties {
         Properties {
             truthful_buyers: false,

@@ -31,10 +31,6 @@ use crate::rng::ChaCha8Rng;
 pub struct Sbba;
 
 impl Mechanism for Sbba {
-    fn name(&self) -> &'static str {
-        "sbba"
-    }
-
     fn properties(&self) -> Properties {
         Properties {
             truthful_buyers: true,

@@ -21,10 +21,6 @@ use crate::rng::ChaCha8Rng;
 pub struct SecondPrice;
 
 impl Mechanism for SecondPrice {
-    fn name(&self) -> &'static str {
-        "second_price"
-    }
-
     fn properties(&self) -> Properties {
         Properties {
             truthful_buyers: true,

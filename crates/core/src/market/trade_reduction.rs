@@ -19,10 +19,6 @@ use crate::rng::ChaCha8Rng;
 pub struct TradeReduction;
 
 impl Mechanism for TradeReduction {
-    fn name(&self) -> &'static str {
-        "trade_reduction"
-    }
-
     fn properties(&self) -> Properties {
         Properties {
             truthful_buyers: true,

@@ -20,10 +20,6 @@ use crate::rng::ChaCha8Rng;
 pub struct Vcg;
 
 impl Mechanism for Vcg {
-    fn name(&self) -> &'static str {
-        "vcg"
-    }
-
     fn properties(&self) -> Properties {
         Properties {
             truthful_buyers: true,

@@ -19,11 +19,11 @@
 use rand::Rng;
 use rand_distr::StandardNormal;
 
-use super::{Mobility, Positions};
-use crate::config::Scenario;
+use super::{Mobility, MobilityConfig, Positions};
 use crate::error::Result;
 use crate::par::{self, CHUNK};
 use crate::rng::{stream, ChaCha8Rng, Stream};
+use crate::world::ScenarioConfig;
 
 /// Manhattan-grid mobility state, struct of arrays.
 #[derive(Debug, Clone)]
@@ -77,10 +77,10 @@ fn ceil_i64(x: f64) -> i64 {
 }
 
 impl Grid {
-    /// A grid for `scenario` (vehicles are placed by [`Mobility::reset`]).
-    pub fn new(scenario: &Scenario) -> Self {
-        let s = &scenario.scenario;
-        let m = &scenario.mobility;
+    /// A grid of `world` with the lanes and speeds of `m` (vehicles are placed by
+    /// [`Mobility::reset`]).
+    pub fn new(world: &ScenarioConfig, m: &MobilityConfig) -> Self {
+        let s = world;
         let roads = ((s.area_m - s.block_m / 2.0) / s.block_m).floor() as usize + 1;
         Self {
             area: s.area_m,
@@ -410,8 +410,7 @@ mod tests {
 
     #[test]
     fn vehicles_stay_on_lane_centres_with_bounded_speeds() {
-        let scenario = Scenario::default();
-        let mut g = Grid::new(&scenario);
+        let mut g = Grid::new(&ScenarioConfig::default(), &MobilityConfig::default());
         let mut pos = Positions::new(200);
         g.reset(3, &mut pos).unwrap();
         let kmh: Vec<f64> = g.speeds_mps().iter().map(|s| s * 3.6).collect();
@@ -451,8 +450,7 @@ mod tests {
 
     #[test]
     fn displacement_per_slot_equals_speed() {
-        let scenario = Scenario::default();
-        let mut g = Grid::new(&scenario);
+        let mut g = Grid::new(&ScenarioConfig::default(), &MobilityConfig::default());
         let mut pos = Positions::new(50);
         g.reset(9, &mut pos).unwrap();
         for slot in 1..50 {

@@ -59,9 +59,9 @@ use std::path::{Path, PathBuf};
 
 use quick_xml::events::{BytesStart, Event};
 
-use super::{Mobility, Positions};
-use crate::config::Scenario;
+use super::{Mobility, MobilityConfig, Positions};
 use crate::error::{Error, Result};
+use crate::world::ScenarioConfig;
 
 /// Two times closer than this (seconds) are the same instant.
 const TIME_EPS: f64 = 1e-6;
@@ -161,14 +161,10 @@ impl RawFrame {
 }
 
 impl Trace {
-    /// A replay of the trace `scenario.mobility.trace`; the file is opened by
+    /// A replay of the trace `m.trace` with the slots of `world`; the file is opened by
     /// [`Mobility::reset`].
-    pub fn new(scenario: &Scenario) -> Self {
-        Self::from_path(
-            &scenario.mobility.trace,
-            scenario.scenario.slot_s,
-            scenario.mobility.trace_start_s,
-        )
+    pub fn new(world: &ScenarioConfig, m: &MobilityConfig) -> Self {
+        Self::from_path(&m.trace, world.slot_s, m.trace_start_s)
     }
 
     /// A replay of `path` with slots of `slot_s` seconds, slot 0 being `start_offset_s` after the

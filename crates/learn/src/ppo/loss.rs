@@ -11,7 +11,7 @@
 //! The chunk functions are generic over [`Real`] so that the whole loss can be checked against
 //! finite differences in `f64`; training runs them on `f32`.
 
-use iovmarket::config::BidDistribution;
+use crate::config::BidDistribution;
 
 use crate::nn::{Beta, Mlp, MlpCache, Real, SquashedGaussian};
 
