@@ -28,7 +28,7 @@ use crate::nn::{Adam, Mlp};
 use crate::policy::Policy;
 use crate::ppo::ValueNorm;
 use crate::rollout::Critic;
-use crate::trainer::EpochStats;
+use crate::stats::EpochStats;
 
 /// First bytes of every checkpoint.
 pub const MAGIC: &[u8; 8] = b"IOVMCKPT";

@@ -41,12 +41,15 @@
 
 #![deny(missing_docs)]
 
+mod batch;
 pub mod checkpoint;
 mod error;
+mod lanes;
 pub mod nn;
 pub mod policy;
 pub mod ppo;
 pub mod rollout;
+pub mod stats;
 pub mod trainer;
 
 use std::path::PathBuf;
@@ -60,7 +63,8 @@ use rayon::prelude::*;
 pub use checkpoint::Snapshot;
 pub use error::{Error, Result};
 pub use policy::{LearnedBidder, Policy};
-pub use trainer::{EpochStats, Trainer};
+pub use stats::EpochStats;
+pub use trainer::Trainer;
 
 /// Options of [`train`] beyond the scenario.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
