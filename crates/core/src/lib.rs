@@ -29,6 +29,7 @@
 //! scenario and seed give bit-identical results whatever the thread count.
 
 pub mod agents;
+pub mod atomic_file;
 pub mod channel;
 pub mod check;
 pub mod config;

@@ -18,8 +18,7 @@
 //!   truncation, checksum mismatch, undecodable JSON, or inconsistent array lengths.
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use iovmarket::Scenario;
 use serde::{Deserialize, Serialize};
@@ -30,7 +29,7 @@ use crate::nn::{Adam, Mlp};
 use crate::policy::Policy;
 use crate::ppo::ValueNorm;
 use crate::rollout::Critic;
-use crate::trainer::EpochStats;
+use crate::stats::EpochStats;
 
 /// First bytes of every checkpoint.
 pub const MAGIC: &[u8; 8] = b"IOVMCKPT";
@@ -238,7 +237,10 @@ impl Snapshot {
     /// # Errors
     /// [`Error::Io`].
     pub fn save(&self, path: &Path) -> Result<()> {
-        write_atomic(path, &self.encode())
+        iovmarket::atomic_file::write_atomic(path, &self.encode()).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
     /// Reads a snapshot from `path`.
@@ -260,32 +262,4 @@ fn canonical(net: &Mlp) -> bool {
     let hidden: Vec<usize> = net.hidden.iter().map(|(l, _)| l.outputs).collect();
     let rebuilt = Mlp::new(net.inputs(), &hidden, net.outputs(), 0, net.activation);
     rebuilt == *net && net.input_norm.eps > 0.0
-}
-
-/// Writes `bytes` to `path` through a synced temporary file and a rename.
-///
-/// # Errors
-/// [`Error::Io`]; the temporary file is removed on failure.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or("checkpoint".into(), |n| n.to_string_lossy());
-    let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })
 }

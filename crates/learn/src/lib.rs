@@ -41,13 +41,16 @@
 
 #![deny(missing_docs)]
 
+mod batch;
 pub mod checkpoint;
 pub mod config;
 mod error;
+mod lanes;
 pub mod nn;
 pub mod policy;
 pub mod ppo;
 pub mod rollout;
+pub mod stats;
 pub mod trainer;
 
 use std::path::PathBuf;
@@ -62,7 +65,8 @@ pub use checkpoint::Snapshot;
 pub use config::{BidDistribution, CriticKind, TrainConfig};
 pub use error::{Error, Result};
 pub use policy::{LearnedBidder, Policy};
-pub use trainer::{EpochStats, Trainer};
+pub use stats::EpochStats;
+pub use trainer::Trainer;
 
 /// Options of [`train`] beyond the scenario.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

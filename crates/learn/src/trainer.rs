@@ -35,151 +35,18 @@ use iovmarket::env::MultiAgentEnv;
 use iovmarket::Scenario;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
+use crate::batch::{Batch, Scratch};
 use crate::checkpoint::Snapshot;
 use crate::config::{BidDistribution, CriticKind, TrainConfig};
 use crate::error::{Error, Result};
-use crate::nn::{clip_grad_norm, Adam, MlpCache};
+use crate::lanes::accumulate;
+pub use crate::lanes::{CHUNK, LANES};
+use crate::nn::{clip_grad_norm, Adam};
 use crate::policy::Policy;
-use crate::ppo::{
-    actor_chunk, critic_chunk, gae, mean_std, ActorRows, ActorSums, Coefs, CriticRows, ValueNorm,
-};
+use crate::ppo::{actor_chunk, critic_chunk, ActorRows, ActorSums, Coefs, CriticRows, ValueNorm};
 use crate::rollout::{action_stream, rollout_seed, user_stream, Critic, Tag, Worker};
-
-/// Rows per forward/backward chunk of the update.
-pub const CHUNK: usize = 256;
-/// Gradient lanes of the update: a step's chunks are split into at most this many contiguous
-/// runs, each accumulated into its own buffer (in parallel), then summed in lane order. The
-/// result depends on this constant, not on the number of threads.
-pub const LANES: usize = 8;
-
-/// What one epoch (PPO iteration) did: means per episode over the rollout's `n_envs` episodes,
-/// and the update's losses.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochStats {
-    /// 1-based epoch number.
-    pub epoch: usize,
-    /// Mean episode reward Σ R(t).
-    pub reward: f64,
-    /// Mean episode welfare (configured definition).
-    pub welfare: f64,
-    /// Mean episode gains from trade.
-    pub welfare_gains: f64,
-    /// Mean episode participants' utility.
-    pub welfare_participants: f64,
-    /// Mean episode paper-(1) welfare.
-    pub welfare_paper_eq1: f64,
-    /// Mean episode budget.
-    pub budget: f64,
-    /// Mean episode latency (ms).
-    pub latency_ms: f64,
-    /// Mean trades per episode.
-    pub trades: f64,
-    /// Mean dropped requests per episode.
-    pub dropped: f64,
-    /// Mean policy (surrogate) loss over the update's steps.
-    pub policy_loss: f64,
-    /// Mean value loss (Huber, normalised space, before the coefficient).
-    pub value_loss: f64,
-    /// Mean policy entropy over the active samples, at the start of the update.
-    pub entropy: f64,
-    /// Fraction of active samples whose ratio left [1 − ε, 1 + ε], over the update.
-    pub clip_fraction: f64,
-    /// Mean log σ of the actors (squashed Gaussian; none for Beta).
-    pub log_std: Option<f64>,
-    /// Active (bidding) agent-samples in the rollout.
-    pub active_samples: usize,
-    /// Agent-steps per second of wall time, rollout plus update (not deterministic).
-    pub agent_steps_per_s: f64,
-    /// Wall time of the rollout in seconds (not deterministic).
-    pub rollout_s: f64,
-    /// Wall time of the update (GAE, batch, PPO passes) in seconds (not deterministic).
-    pub update_s: f64,
-}
-
-/// The rollout flattened for the update.
-#[derive(Debug, Default)]
-struct Batch {
-    /// Slots in the rollout (envs × T).
-    slots: usize,
-    /// Critic inputs, `slots × vps × inputs`.
-    critic_input: Vec<f32>,
-    /// Normalised value predictions of the rollout, `slots × vps`.
-    value_old: Vec<f32>,
-    /// Raw returns, `slots × vps`.
-    returns: Vec<f64>,
-    /// Active samples in slot order: observation rows.
-    obs: Vec<f32>,
-    sample: Vec<f32>,
-    logp: Vec<f32>,
-    adv: Vec<f32>,
-    agent: Vec<u32>,
-    /// `slot_start[s]..slot_start[s + 1]` are slot s's active samples.
-    slot_start: Vec<u32>,
-}
-
-/// Per-lane buffers of the update: each lane accumulates the gradient of a fixed, contiguous
-/// share of a step's chunks.
-#[derive(Debug)]
-struct Lane {
-    actor_cache: MlpCache<f32>,
-    critic_cache: MlpCache<f32>,
-    obs: Vec<f32>,
-    sample: Vec<f32>,
-    logp: Vec<f32>,
-    adv: Vec<f32>,
-    dhead: Vec<f32>,
-    input: Vec<f32>,
-    value_old: Vec<f32>,
-    target: Vec<f32>,
-    dout: Vec<f32>,
-    actor_grads: Vec<f32>,
-    critic_grads: Vec<f32>,
-}
-
-/// Scratch of the update, reused across epochs.
-#[derive(Debug)]
-struct Scratch {
-    lanes: Vec<Lane>,
-    actor_grads: Vec<f32>,
-    critic_grads: Vec<f32>,
-    groups: Vec<Vec<u32>>,
-    critic_rows: Vec<u32>,
-    raw_returns: Vec<f64>,
-    targets: Vec<f32>,
-}
-
-/// The chunk ranges of each lane: `chunks` split into at most [`LANES`] contiguous runs. The
-/// split depends only on `chunks`, never on the thread count.
-fn lane_ranges(chunks: usize) -> Vec<std::ops::Range<usize>> {
-    let lanes = LANES.min(chunks);
-    (0..lanes)
-        .map(|l| l * chunks / lanes..(l + 1) * chunks / lanes)
-        .collect()
-}
-
-/// Sums the first `lanes` lane gradients into `total`, in lane order.
-fn reduce(total: &mut [f32], lanes: &[Lane], lanes_used: usize, pick: fn(&Lane) -> &[f32]) {
-    total.copy_from_slice(&pick(&lanes[0])[..total.len()]);
-    for lane in &lanes[1..lanes_used] {
-        for (t, g) in total.iter_mut().zip(pick(lane)) {
-            *t += g;
-        }
-    }
-}
-
-/// Loss sums of one update.
-#[derive(Debug, Default)]
-struct UpdateStats {
-    policy: f64,
-    policy_steps: usize,
-    value: f64,
-    value_steps: usize,
-    entropy: f64,
-    clipped: usize,
-    seen: usize,
-}
+use crate::stats::{EpochStats, UpdateStats};
 
 /// MAPPO/IPPO training state over envs of type `E`.
 pub struct Trainer<E> {
@@ -291,32 +158,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
             .into_iter()
             .map(|e| Worker::new(e, &policy, &critic))
             .collect();
-        let vps = critic.values_per_slot(agents);
-        let outs = policy.outputs();
-        let lane = || Lane {
-            actor_cache: MlpCache::new(&policy.net, CHUNK),
-            critic_cache: MlpCache::new(&critic.net, CHUNK),
-            obs: vec![0.0; CHUNK * obs_dim],
-            sample: vec![0.0; CHUNK],
-            logp: vec![0.0; CHUNK],
-            adv: vec![0.0; CHUNK],
-            dhead: vec![0.0; CHUNK * outs],
-            input: vec![0.0; CHUNK * critic_inputs],
-            value_old: vec![0.0; CHUNK],
-            target: vec![0.0; CHUNK],
-            dout: vec![0.0; CHUNK],
-            actor_grads: vec![0.0; policy.net.len() + 1],
-            critic_grads: vec![0.0; critic.params.0.len()],
-        };
-        let scratch = Scratch {
-            lanes: (0..LANES).map(|_| lane()).collect(),
-            actor_grads: vec![0.0; policy.net.len() + 1],
-            critic_grads: vec![0.0; critic.params.0.len()],
-            groups: vec![Vec::new(); policy.actors.len()],
-            critic_rows: Vec::with_capacity(vps),
-            raw_returns: Vec::new(),
-            targets: Vec::new(),
-        };
+        let scratch = Scratch::new(&policy, &critic, critic.values_per_slot(agents));
         Ok(Self {
             scenario: scenario.clone(),
             train,
@@ -393,88 +235,36 @@ impl<E: MultiAgentEnv> Trainer<E> {
             })?;
         }
         let rollout_s = start.elapsed().as_secs_f64();
-        self.build_batch();
+        self.batch.build(
+            &self.workers,
+            &self.critic,
+            &self.value_norm,
+            &self.train,
+        );
         let u = self.update()?;
         let elapsed = start.elapsed().as_secs_f64();
-        let mut stats = self.epoch_stats(&u, elapsed);
+        let episodes: Vec<_> = self.workers.iter().map(|w| &w.buf.episode).collect();
+        let agent_steps: usize = self
+            .workers
+            .iter()
+            .map(|w| w.env.num_agents() * w.env.episode_slots())
+            .sum();
+        let ls = self.policy.log_std();
+        let log_std = (self.policy.distribution == BidDistribution::SquashedGaussian)
+            .then(|| ls.iter().map(|&x| x as f64).sum::<f64>() / ls.len() as f64);
+        let mut stats = EpochStats::new(
+            epoch + 1,
+            &episodes,
+            &u,
+            self.batch.sample.len(),
+            log_std,
+            agent_steps as f64 / elapsed.max(1e-9),
+        );
         stats.rollout_s = rollout_s;
         stats.update_s = elapsed - rollout_s;
         self.epoch += 1;
         self.curve.push(stats.clone());
         Ok(stats)
-    }
-
-    /// Flattens the workers' buffers: GAE, returns, active samples, normalised advantages.
-    fn build_batch(&mut self) {
-        let w0 = &self.workers[0];
-        let (n, d) = (w0.env.num_agents(), w0.env.obs_dim());
-        let t_len = w0.env.episode_slots();
-        let vps = self.critic.values_per_slot(n);
-        let cfg = &self.train;
-        let b = &mut self.batch;
-        b.slots = self.workers.len() * t_len;
-        for v in [
-            &mut b.critic_input,
-            &mut b.value_old,
-            &mut b.obs,
-            &mut b.sample,
-        ] {
-            v.clear();
-        }
-        for v in [&mut b.logp, &mut b.adv] {
-            v.clear();
-        }
-        b.returns.clear();
-        b.agent.clear();
-        b.slot_start.clear();
-        let mut adv_all: Vec<f64> = Vec::with_capacity(b.slots * vps);
-        let mut raw_adv: Vec<f64> = Vec::new();
-        let (mut vals, mut rew, mut a, mut r) =
-            (vec![], vec![], vec![0.0; t_len], vec![0.0; t_len]);
-        for w in &self.workers {
-            let buf = &w.buf;
-            let env_adv = adv_all.len();
-            adv_all.resize(env_adv + t_len * vps, 0.0);
-            b.returns.resize(env_adv + t_len * vps, 0.0);
-            for j in 0..vps {
-                vals.clear();
-                vals.extend(
-                    (0..t_len).map(|t| self.value_norm.denormalize(buf.value[t * vps + j] as f64)),
-                );
-                rew.clear();
-                rew.extend_from_slice(&buf.reward);
-                gae(&rew, &vals, cfg.gamma, cfg.gae_lambda, &mut a, &mut r);
-                for t in 0..t_len {
-                    adv_all[env_adv + t * vps + j] = a[t];
-                    b.returns[env_adv + t * vps + j] = r[t];
-                }
-            }
-            b.value_old.extend_from_slice(&buf.value);
-            match self.critic.kind {
-                CriticKind::Centralised => b.critic_input.extend_from_slice(&buf.state),
-                CriticKind::Local => b.critic_input.extend_from_slice(&buf.obs),
-            }
-            for t in 0..t_len {
-                b.slot_start.push(b.sample.len() as u32);
-                for i in 0..n {
-                    let k = t * n + i;
-                    if buf.active[k] > 0.0 {
-                        b.obs.extend_from_slice(&buf.obs[k * d..(k + 1) * d]);
-                        b.sample.push(buf.sample[k]);
-                        b.logp.push(buf.logp[k]);
-                        let j = if vps == 1 { 0 } else { i };
-                        raw_adv.push(adv_all[env_adv + t * vps + j]);
-                        b.adv.push(0.0);
-                        b.agent.push(i as u32);
-                    }
-                }
-            }
-        }
-        b.slot_start.push(b.sample.len() as u32);
-        let (mean, std) = mean_std(raw_adv.iter().copied());
-        for (x, &raw) in b.adv.iter_mut().zip(&raw_adv) {
-            *x = ((raw - mean) / (std + 1e-5)) as f32;
-        }
     }
 
     /// `ppo_epochs` passes over the batch.
@@ -544,54 +334,52 @@ impl<E: MultiAgentEnv> Trainer<E> {
             }
             let params = &self.policy.actors[g].0;
             let inv_n = 1.0 / rows.len() as f64;
-            let ranges = lane_ranges(rows.len().div_ceil(CHUNK));
-            let used = ranges.len();
-            let sums: Vec<ActorSums> = self.pool.install(|| {
-                s.lanes[..used]
-                    .par_iter_mut()
-                    .zip(ranges)
-                    .map(|(lane, range)| {
-                        lane.actor_grads.fill(0.0);
-                        let mut total = ActorSums::default();
-                        for c in range {
-                            let chunk = &rows[c * CHUNK..((c + 1) * CHUNK).min(rows.len())];
-                            let n = chunk.len();
-                            for (j, &r) in chunk.iter().enumerate() {
-                                let r = r as usize;
-                                lane.obs[j * d..(j + 1) * d]
-                                    .copy_from_slice(&b.obs[r * d..(r + 1) * d]);
-                                lane.sample[j] = b.sample[r];
-                                lane.logp[j] = b.logp[r];
-                                lane.adv[j] = b.adv[r];
-                            }
-                            let rows = ActorRows {
-                                obs: &lane.obs[..n * d],
-                                sample: &lane.sample[..n],
-                                logp_old: &lane.logp[..n],
-                                adv: &lane.adv[..n],
-                            };
-                            let x = actor_chunk(
-                                net,
-                                layout,
-                                params,
-                                rows,
-                                inv_n,
-                                coefs,
-                                first_pass,
-                                &mut lane.actor_cache,
-                                &mut lane.dhead,
-                                &mut lane.actor_grads,
-                            );
-                            total.policy += x.policy;
-                            total.entropy += x.entropy;
-                            total.clipped += x.clipped;
-                        }
-                        total
-                    })
-                    .collect()
-            });
             let grads = &mut s.actor_grads;
-            reduce(grads, &s.lanes, used, |l| &l.actor_grads);
+            let sums: Vec<ActorSums> = accumulate(
+                &self.pool,
+                &mut s.lanes,
+                rows.len(),
+                CHUNK,
+                |l| &mut l.actor_grads[..],
+                grads,
+                |lane, range| {
+                    let mut total = ActorSums::default();
+                    for c in range {
+                        let chunk = &rows[c * CHUNK..((c + 1) * CHUNK).min(rows.len())];
+                        let n = chunk.len();
+                        for (j, &r) in chunk.iter().enumerate() {
+                            let r = r as usize;
+                            lane.obs[j * d..(j + 1) * d]
+                                .copy_from_slice(&b.obs[r * d..(r + 1) * d]);
+                            lane.sample[j] = b.sample[r];
+                            lane.logp[j] = b.logp[r];
+                            lane.adv[j] = b.adv[r];
+                        }
+                        let rows = ActorRows {
+                            obs: &lane.obs[..n * d],
+                            sample: &lane.sample[..n],
+                            logp_old: &lane.logp[..n],
+                            adv: &lane.adv[..n],
+                        };
+                        let x = actor_chunk(
+                            net,
+                            layout,
+                            params,
+                            rows,
+                            inv_n,
+                            coefs,
+                            first_pass,
+                            &mut lane.actor_cache,
+                            &mut lane.dhead,
+                            &mut lane.actor_grads,
+                        );
+                        total.policy += x.policy;
+                        total.entropy += x.entropy;
+                        total.clipped += x.clipped;
+                    }
+                    total
+                },
+            );
             let policy_sum: f64 = sums.iter().map(|x| x.policy).sum();
             for x in &sums {
                 u.clipped += x.clipped;
@@ -641,48 +429,46 @@ impl<E: MultiAgentEnv> Trainer<E> {
         let rows = &s.critic_rows;
         let targets = &s.targets;
         let inv_n = 1.0 / rows.len() as f64;
-        let ranges = lane_ranges(rows.len().div_ceil(CHUNK));
-        let used = ranges.len();
-        let totals: Vec<f64> = self.pool.install(|| {
-            s.lanes[..used]
-                .par_iter_mut()
-                .zip(ranges)
-                .map(|(lane, range)| {
-                    lane.critic_grads.fill(0.0);
-                    let mut total = 0.0;
-                    for c in range {
-                        let lo = c * CHUNK;
-                        let chunk = &rows[lo..(lo + CHUNK).min(rows.len())];
-                        let n = chunk.len();
-                        for (j, &r) in chunk.iter().enumerate() {
-                            let r = r as usize;
-                            lane.input[j * inputs..(j + 1) * inputs]
-                                .copy_from_slice(&b.critic_input[r * inputs..(r + 1) * inputs]);
-                            lane.value_old[j] = b.value_old[r];
-                            lane.target[j] = targets[lo + j];
-                        }
-                        let rows = CriticRows {
-                            input: &lane.input[..n * inputs],
-                            value_old: &lane.value_old[..n],
-                            target: &lane.target[..n],
-                        };
-                        total += critic_chunk(
-                            net,
-                            params,
-                            rows,
-                            inv_n,
-                            coefs,
-                            &mut lane.critic_cache,
-                            &mut lane.dout,
-                            &mut lane.critic_grads,
-                        );
-                    }
-                    total
-                })
-                .collect()
-        });
         let grads = &mut s.critic_grads;
-        reduce(grads, &s.lanes, used, |l| &l.critic_grads);
+        let totals: Vec<f64> = accumulate(
+            &self.pool,
+            &mut s.lanes,
+            rows.len(),
+            CHUNK,
+            |l| &mut l.critic_grads[..],
+            grads,
+            |lane, range| {
+                let mut total = 0.0;
+                for c in range {
+                    let lo = c * CHUNK;
+                    let chunk = &rows[lo..(lo + CHUNK).min(rows.len())];
+                    let n = chunk.len();
+                    for (j, &r) in chunk.iter().enumerate() {
+                        let r = r as usize;
+                        lane.input[j * inputs..(j + 1) * inputs]
+                            .copy_from_slice(&b.critic_input[r * inputs..(r + 1) * inputs]);
+                        lane.value_old[j] = b.value_old[r];
+                        lane.target[j] = targets[lo + j];
+                    }
+                    let rows = CriticRows {
+                        input: &lane.input[..n * inputs],
+                        value_old: &lane.value_old[..n],
+                        target: &lane.target[..n],
+                    };
+                    total += critic_chunk(
+                        net,
+                        params,
+                        rows,
+                        inv_n,
+                        coefs,
+                        &mut lane.critic_cache,
+                        &mut lane.dout,
+                        &mut lane.critic_grads,
+                    );
+                }
+                total
+            },
+        );
         let total: f64 = totals.iter().sum();
         let norm = clip_grad_norm(grads, self.train.max_grad_norm);
         if !norm.is_finite() || !total.is_finite() {
@@ -695,42 +481,6 @@ impl<E: MultiAgentEnv> Trainer<E> {
         u.value += total * inv_n;
         u.value_steps += 1;
         Ok(())
-    }
-
-    fn epoch_stats(&self, u: &UpdateStats, elapsed_s: f64) -> EpochStats {
-        let e = self.workers.len() as f64;
-        let mean = |f: &dyn Fn(&iovmarket::metrics::EpisodeMetrics) -> f64| {
-            self.workers.iter().map(|w| f(&w.buf.episode)).sum::<f64>() / e
-        };
-        let active = self.batch.sample.len();
-        let agent_steps: usize = self
-            .workers
-            .iter()
-            .map(|w| w.env.num_agents() * w.env.episode_slots())
-            .sum();
-        let ls = self.policy.log_std();
-        EpochStats {
-            epoch: self.epoch + 1,
-            reward: mean(&|m| m.reward),
-            welfare: mean(&|m| m.welfare),
-            welfare_gains: mean(&|m| m.welfare_gains),
-            welfare_participants: mean(&|m| m.welfare_participants),
-            welfare_paper_eq1: mean(&|m| m.welfare_paper_eq1),
-            budget: mean(&|m| m.budget),
-            latency_ms: mean(&|m| m.latency_ms),
-            trades: mean(&|m| m.trades as f64),
-            dropped: mean(&|m| m.dropped as f64),
-            policy_loss: u.policy / u.policy_steps.max(1) as f64,
-            value_loss: u.value / u.value_steps.max(1) as f64,
-            entropy: u.entropy / active.max(1) as f64,
-            clip_fraction: u.clipped as f64 / u.seen.max(1) as f64,
-            log_std: (self.policy.distribution == BidDistribution::SquashedGaussian)
-                .then(|| ls.iter().map(|&x| x as f64).sum::<f64>() / ls.len() as f64),
-            active_samples: active,
-            agent_steps_per_s: agent_steps as f64 / elapsed_s.max(1e-9),
-            rollout_s: 0.0,
-            update_s: 0.0,
-        }
     }
 }
 

@@ -252,62 +252,117 @@ fn fmt_m(m: f64) -> String {
     }
 }
 
-/// The SVG text of `map` over `view`, drawing at most `max_vehicles` vehicles (see module docs).
-pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
-    let span = (view.x1 - view.x0).max(view.y1 - view.y0);
-    let s = MAP_PX / span;
-    let px = |x: f64| LEFT + (x - view.x0) * s;
-    let py = |y: f64| TOP + (view.y1 - y) * s;
-    let (map_w, map_h) = ((view.x1 - view.x0) * s, (view.y1 - view.y0) * s);
-    let width = LEFT + MAP_PX + LEGEND_W;
-    let height = TOP + MAP_PX + BOTTOM;
-    let colours = rsu_colours(&map.rsu_x, &map.rsu_y, map.coverage_m);
-    let n_veh = map.vehicle_x.len();
-    let in_view = |v: usize| map.active[v] && view.contains(map.vehicle_x[v], map.vehicle_y[v]);
-    let trades: Vec<&TradeRecord> = map
-        .trades
-        .iter()
-        .filter(|t| in_view(t.vehicle as usize))
-        .collect();
-    let mut trading = vec![false; n_veh];
-    for t in &trades {
-        trading[t.vehicle as usize] = true;
-    }
-    let candidates = (0..n_veh).filter(|&v| in_view(v) && !trading[v]).count();
-    let room = max_vehicles.saturating_sub(trades.len()).max(1);
-    let every = candidates.div_ceil(room).max(1);
-    let mut shown = Vec::new();
-    let mut k = 0;
-    for (v, &trades_now) in trading.iter().enumerate() {
-        if !in_view(v) {
-            continue;
-        }
-        if trades_now {
-            shown.push(v);
-        } else {
-            if k % every == 0 {
-                shown.push(v);
-            }
-            k += 1;
-        }
-    }
-    let in_view_total = candidates + trades.len();
-    let dot = match shown.len() {
-        0..=300 => 4.0,
-        301..=3000 => 2.2,
-        _ => 1.3,
-    };
-    let rsus_in_view: Vec<usize> = (0..map.rsu_x.len())
-        .filter(|&r| {
-            let c = map.coverage_m;
-            map.rsu_x[r] + c >= view.x0
-                && map.rsu_x[r] - c <= view.x1
-                && map.rsu_y[r] + c >= view.y0
-                && map.rsu_y[r] - c <= view.y1
-        })
-        .collect();
+/// Where things go on the page: the scale, the colours, and what of the map is drawn.
+struct Canvas<'a> {
+    view: View,
+    /// Pixels per metre.
+    s: f64,
+    map_w: f64,
+    map_h: f64,
+    width: f64,
+    height: f64,
+    /// Palette index of each RSU.
+    colours: Vec<usize>,
+    /// Trades whose buyer is in view.
+    trades: Vec<&'a TradeRecord>,
+    /// The vehicles drawn.
+    shown: Vec<usize>,
+    /// Every `every`-th non-trading vehicle is drawn.
+    every: usize,
+    in_view_total: usize,
+    /// Vehicle dot radius in px.
+    dot: f64,
+    rsus_in_view: Vec<usize>,
+}
 
-    let mut o = String::with_capacity(64 * (shown.len() + trades.len()) + 16_384);
+impl<'a> Canvas<'a> {
+    /// The layout of `map` over `view`, drawing at most `max_vehicles` vehicles.
+    fn new(map: &'a MapData, view: &View, max_vehicles: usize) -> Self {
+        let span = (view.x1 - view.x0).max(view.y1 - view.y0);
+        let s = MAP_PX / span;
+        let (map_w, map_h) = ((view.x1 - view.x0) * s, (view.y1 - view.y0) * s);
+        let width = LEFT + MAP_PX + LEGEND_W;
+        let height = TOP + MAP_PX + BOTTOM;
+        let colours = rsu_colours(&map.rsu_x, &map.rsu_y, map.coverage_m);
+        let n_veh = map.vehicle_x.len();
+        let in_view = |v: usize| map.active[v] && view.contains(map.vehicle_x[v], map.vehicle_y[v]);
+        let trades: Vec<&TradeRecord> = map
+            .trades
+            .iter()
+            .filter(|t| in_view(t.vehicle as usize))
+            .collect();
+        let mut trading = vec![false; n_veh];
+        for t in &trades {
+            trading[t.vehicle as usize] = true;
+        }
+        let candidates = (0..n_veh).filter(|&v| in_view(v) && !trading[v]).count();
+        let room = max_vehicles.saturating_sub(trades.len()).max(1);
+        let every = candidates.div_ceil(room).max(1);
+        let mut shown = Vec::new();
+        let mut k = 0;
+        for (v, &trades_now) in trading.iter().enumerate() {
+            if !in_view(v) {
+                continue;
+            }
+            if trades_now {
+                shown.push(v);
+            } else {
+                if k % every == 0 {
+                    shown.push(v);
+                }
+                k += 1;
+            }
+        }
+        let in_view_total = candidates + trades.len();
+        let dot = match shown.len() {
+            0..=300 => 4.0,
+            301..=3000 => 2.2,
+            _ => 1.3,
+        };
+        let rsus_in_view: Vec<usize> = (0..map.rsu_x.len())
+            .filter(|&r| {
+                let c = map.coverage_m;
+                map.rsu_x[r] + c >= view.x0
+                    && map.rsu_x[r] - c <= view.x1
+                    && map.rsu_y[r] + c >= view.y0
+                    && map.rsu_y[r] - c <= view.y1
+            })
+            .collect();
+
+        Self {
+            view: *view,
+            s,
+            map_w,
+            map_h,
+            width,
+            height,
+            colours,
+            trades,
+            shown,
+            every,
+            in_view_total,
+            dot,
+            rsus_in_view,
+        }
+    }
+
+    /// Page x of area x (metres).
+    fn px(&self, x: f64) -> f64 {
+        LEFT + (x - self.view.x0) * self.s
+    }
+
+    /// Page y of area y (metres); north is up.
+    fn py(&self, y: f64) -> f64 {
+        TOP + (self.view.y1 - y) * self.s
+    }
+}
+
+/// The SVG text of `map` over `view`, drawing at most `max_vehicles` vehicles (see module docs),
+/// layer by layer from the bottom up.
+pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
+    let c = Canvas::new(map, view, max_vehicles);
+    let (width, height) = (c.width, c.height);
+    let mut o = String::with_capacity(64 * (c.shown.len() + c.trades.len()) + 16_384);
     let _ = writeln!(
         o,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="Helvetica, Arial, sans-serif">"#
@@ -325,7 +380,23 @@ pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
         o,
         r##"<rect width="{width}" height="{height}" fill="#fff"/>"##
     );
-    // Title.
+    title(&mut o, map, &c);
+    frame(&mut o, &c);
+    roads(&mut o, map, &c);
+    coverage(&mut o, map, &c);
+    trade_lines(&mut o, map, &c);
+    vehicles(&mut o, map, &c);
+    rsus(&mut o, map, &c);
+    let _ = writeln!(o, "</g>");
+    scale_bar(&mut o, &c);
+    legend(&mut o, map);
+    let _ = writeln!(o, "</svg>");
+    o
+}
+
+/// The title band: the title, the slot's figures, and the subsampling note.
+fn title(o: &mut String, map: &MapData, c: &Canvas) {
+    let (every, in_view_total) = (c.every, c.in_view_total);
     let m = &map.metrics;
     let _ = writeln!(
         o,
@@ -347,12 +418,16 @@ pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
         let _ = writeln!(
             o,
             r##"<text x="{LEFT}" y="76" font-size="13" fill="#333">Drawing {} of the {} vehicles in view: every trading vehicle and every {}th other one.</text>"##,
-            shown.len(),
+            c.shown.len(),
             in_view_total,
             every
         );
     }
-    // Map frame and clip.
+}
+
+/// The map's frame and background, and its clip path; opens the clipped group.
+fn frame(o: &mut String, c: &Canvas) {
+    let (map_w, map_h) = (c.map_w, c.map_h);
     let _ = writeln!(
         o,
         r##"<defs><clipPath id="map"><rect x="{LEFT}" y="{TOP}" width="{map_w:.1}" height="{map_h:.1}"/></clipPath></defs>"##
@@ -362,7 +437,13 @@ pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
         r##"<rect x="{LEFT}" y="{TOP}" width="{map_w:.1}" height="{map_h:.1}" fill="#fafafa" stroke="#555"/>"##
     );
     let _ = writeln!(o, r#"<g clip-path="url(#map)">"#);
-    // Roads.
+}
+
+/// Road centre lines, as wide as the roads.
+fn roads(o: &mut String, map: &MapData, c: &Canvas) {
+    let s = c.s;
+    let px = |x: f64| c.px(x);
+    let py = |y: f64| c.py(y);
     let road_px = (map.road_width_m * s).max(0.8);
     let _ = writeln!(o, r#"<g class="road" stroke-width="{road_px:.1}">"#);
     for line in &map.roads {
@@ -373,22 +454,33 @@ pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
         let _ = writeln!(o, r#"<polyline points="{}"/>"#, pts.join(" "));
     }
     let _ = writeln!(o, "</g>");
-    // Coverage discs.
+}
+
+/// Each RSU's coverage disc, in its colour.
+fn coverage(o: &mut String, map: &MapData, c: &Canvas) {
+    let s = c.s;
+    let px = |x: f64| c.px(x);
+    let py = |y: f64| c.py(y);
     let _ = writeln!(o, "<g>");
-    for &r in &rsus_in_view {
+    for &r in &c.rsus_in_view {
         let _ = writeln!(
             o,
             r#"<circle class="cov c{}" cx="{:.1}" cy="{:.1}" r="{:.1}"/>"#,
-            colours[r],
+            c.colours[r],
             px(map.rsu_x[r]),
             py(map.rsu_y[r]),
             map.coverage_m * s
         );
     }
     let _ = writeln!(o, "</g>");
-    // Trades.
+}
+
+/// The slot's trades, as lines from RSU to buyer.
+fn trade_lines(o: &mut String, map: &MapData, c: &Canvas) {
+    let px = |x: f64| c.px(x);
+    let py = |y: f64| c.py(y);
     let _ = writeln!(o, r#"<g class="tr">"#);
-    for t in &trades {
+    for t in &c.trades {
         let (r, v) = (t.rsu as usize, t.vehicle as usize);
         let _ = writeln!(
             o,
@@ -400,12 +492,18 @@ pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
         );
     }
     let _ = writeln!(o, "</g>");
-    // Vehicles.
+}
+
+/// The drawn vehicles, coloured by serving RSU (grey when unserved).
+fn vehicles(o: &mut String, map: &MapData, c: &Canvas) {
+    let dot = c.dot;
+    let px = |x: f64| c.px(x);
+    let py = |y: f64| c.py(y);
     let _ = writeln!(o, r#"<g class="v">"#);
-    for &v in &shown {
+    for &v in &c.shown {
         let class = match map.serving[v] {
             NO_RSU => "u".to_string(),
-            r => format!("c{}", colours[r as usize]),
+            r => format!("c{}", c.colours[r as usize]),
         };
         let _ = writeln!(
             o,
@@ -415,16 +513,25 @@ pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
         );
     }
     let _ = writeln!(o, "</g>");
-    // RSUs on top.
-    let side = if rsus_in_view.len() > 200 { 5.0 } else { 10.0 };
-    let labels = rsus_in_view.len() <= 64;
+}
+
+/// The RSUs on top, labelled when at most 64 are in view.
+fn rsus(o: &mut String, map: &MapData, c: &Canvas) {
+    let px = |x: f64| c.px(x);
+    let py = |y: f64| c.py(y);
+    let side = if c.rsus_in_view.len() > 200 {
+        5.0
+    } else {
+        10.0
+    };
+    let labels = c.rsus_in_view.len() <= 64;
     let _ = writeln!(o, "<g>");
-    for &r in &rsus_in_view {
+    for &r in &c.rsus_in_view {
         let (x, y) = (px(map.rsu_x[r]), py(map.rsu_y[r]));
         let _ = writeln!(
             o,
             r#"<rect class="rsu c{}" x="{:.1}" y="{:.1}" width="{side}" height="{side}"/>"#,
-            colours[r],
+            c.colours[r],
             x - side / 2.0,
             y - side / 2.0
         );
@@ -438,8 +545,12 @@ pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
         }
     }
     let _ = writeln!(o, "</g>");
-    let _ = writeln!(o, "</g>");
-    // Scale bar.
+}
+
+/// The scale bar and the view's extent, below the map.
+fn scale_bar(o: &mut String, c: &Canvas) {
+    let (s, map_h) = (c.s, c.map_h);
+    let view = &c.view;
     let bar_m = scale_bar_m(view.x1 - view.x0);
     let (bx, by) = (LEFT, TOP + map_h + 35.0);
     let bw = bar_m * s;
@@ -471,7 +582,10 @@ pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
         view.y0,
         view.y1
     );
-    // Legend.
+}
+
+/// The legend column, right of the map.
+fn legend(o: &mut String, map: &MapData) {
     let lx = LEFT + MAP_PX + 25.0;
     let mut ly = TOP + 10.0;
     let _ = writeln!(
@@ -491,7 +605,7 @@ pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
     };
     if !map.roads.is_empty() {
         row(
-            &mut o,
+            &mut *o,
             ly,
             format!(
                 r#"<line class="road" x1="{lx}" y1="{ly}" x2="{:.1}" y2="{ly}" stroke-width="8"/>"#,
@@ -502,7 +616,7 @@ pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
         ly += 26.0;
     }
     row(
-        &mut o,
+        &mut *o,
         ly,
         format!(
             r#"<rect class="key rsu c0" x="{:.1}" y="{:.1}" width="10" height="10"/>"#,
@@ -513,7 +627,7 @@ pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
     );
     ly += 26.0;
     row(
-        &mut o,
+        &mut *o,
         ly,
         format!(
             r#"<circle class="cov c0" cx="{:.1}" cy="{ly}" r="10"/>"#,
@@ -523,7 +637,7 @@ pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
     );
     ly += 26.0;
     row(
-        &mut o,
+        &mut *o,
         ly,
         format!(
             r#"<circle class="key v c0" cx="{:.1}" cy="{ly}" r="4"/><circle class="key v c1" cx="{:.1}" cy="{ly}" r="4"/><circle class="key v c2" cx="{:.1}" cy="{ly}" r="4"/>"#,
@@ -535,7 +649,7 @@ pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
     );
     ly += 26.0;
     row(
-        &mut o,
+        &mut *o,
         ly,
         format!(
             r#"<circle class="key v u" cx="{:.1}" cy="{ly}" r="4"/>"#,
@@ -545,7 +659,7 @@ pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
     );
     ly += 26.0;
     row(
-        &mut o,
+        &mut *o,
         ly,
         format!(
             r#"<line class="tr" x1="{lx}" y1="{ly}" x2="{:.1}" y2="{ly}"/>"#,
@@ -553,8 +667,6 @@ pub fn render_svg(map: &MapData, view: &View, max_vehicles: usize) -> String {
         ),
         "trade this slot (RSU to buyer)",
     );
-    let _ = writeln!(o, "</svg>");
-    o
 }
 
 fn escape(s: &str) -> String {

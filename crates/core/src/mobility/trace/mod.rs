@@ -7,8 +7,11 @@
 //!   elements other than `timestep` and `vehicle` (`person`, `container`, ..) are skipped.
 //! - SUMO's CSV, `sumo --fcd-output fcd.csv` or `xml2csv.py fcd.xml`: a header row naming the
 //!   columns (`timestep_time;vehicle_id;vehicle_x;vehicle_y;...`, in any order, `;` or `,`
-//!   separated, no quoting), then one row per (timestep, vehicle); a row with an empty
-//!   `vehicle_id` is a timestep without vehicles.
+//!   separated), then one row per (timestep, vehicle); a row with an empty `vehicle_id` is a
+//!   timestep without vehicles.
+//!
+//! The module holds what both forms share: the slot assignment, interpolation and entering and
+//! leaving of vehicles. The readers, one timestep at a time, are [`fcd_xml`] and [`fcd_csv`].
 //!
 //! Only `time`, `id`, `x` and `y` are used; x and y are metres in the network's coordinates
 //! (SUMO normalises a network to start at (0, 0)), so traces written with `--fcd-output.geo`
@@ -51,13 +54,14 @@
 //!   reappears.
 //! - `Mobility::roads` is empty: the FCD trace carries no road geometry.
 
+mod fcd_csv;
+mod fcd_xml;
+
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-
-use quick_xml::events::{BytesStart, Event};
 
 use super::{Mobility, MobilityConfig, Positions};
 use crate::error::{Error, Result};
@@ -390,36 +394,6 @@ impl Mobility for Trace {
     }
 }
 
-/// Counts the newlines a buffered reader's consumer has consumed, for line numbers.
-#[derive(Debug)]
-struct LineCounter<R> {
-    inner: R,
-    newlines: usize,
-}
-
-impl<R: BufRead> Read for LineCounter<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.newlines += buf[..n].iter().filter(|&&b| b == b'\n').count();
-        Ok(n)
-    }
-}
-
-impl<R: BufRead> BufRead for LineCounter<R> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        self.inner.fill_buf()
-    }
-
-    fn consume(&mut self, amt: usize) {
-        // The buffer is non-empty whenever a caller consumes from it, so this does no I/O.
-        if let Ok(buf) = self.inner.fill_buf() {
-            let amt = amt.min(buf.len());
-            self.newlines += buf[..amt].iter().filter(|&&b| b == b'\n').count();
-        }
-        self.inner.consume(amt);
-    }
-}
-
 /// Reads one timestep at a time from either form.
 #[derive(Debug)]
 struct FrameReader {
@@ -429,8 +403,8 @@ struct FrameReader {
 
 #[derive(Debug)]
 enum Form {
-    Xml(XmlReader),
-    Csv(CsvReader),
+    Xml(fcd_xml::XmlReader),
+    Csv(fcd_csv::CsvReader),
 }
 
 impl FrameReader {
@@ -460,24 +434,10 @@ impl FrameReader {
                     .is_some_and(|&b| b == b'<')
             }
         };
-        let counter = LineCounter { inner, newlines: 0 };
         let form = if xml {
-            let mut reader = quick_xml::Reader::from_reader(counter);
-            reader.config_mut().trim_text(true);
-            Form::Xml(XmlReader {
-                reader,
-                buf: Vec::new(),
-                open: None,
-            })
+            Form::Xml(fcd_xml::XmlReader::new(inner))
         } else {
-            Form::Csv(CsvReader {
-                reader: counter,
-                line: String::new(),
-                line_no: 0,
-                columns: None,
-                sep: ';',
-                pending: None,
-            })
+            Form::Csv(fcd_csv::CsvReader::new(inner))
         };
         Ok(Self { name, form })
     }
@@ -513,300 +473,6 @@ fn number(bytes: &[u8]) -> Option<f64> {
         .parse::<f64>()
         .ok()
         .filter(|v| v.is_finite())
-}
-
-#[derive(Debug)]
-struct XmlReader {
-    reader: quick_xml::Reader<LineCounter<BufReader<File>>>,
-    buf: Vec<u8>,
-    /// Time and line of the timestep being read.
-    open: Option<(f64, usize)>,
-}
-
-impl XmlReader {
-    fn line(&self) -> usize {
-        self.reader.get_ref().newlines + 1
-    }
-
-    fn next_frame(
-        &mut self,
-        raw: &mut RawFrame,
-        err: &dyn Fn(usize, String) -> Error,
-    ) -> Result<bool> {
-        loop {
-            self.buf.clear();
-            let event = self.reader.read_event_into(&mut self.buf);
-            let line = self.reader.get_ref().newlines + 1;
-            let event = match event {
-                Ok(e) => e,
-                Err(e) => return Err(err(line, format!("malformed XML: {e}"))),
-            };
-            let (e, empty) = match event {
-                Event::Start(e) => (e, false),
-                Event::Empty(e) => (e, true),
-                Event::End(e) if e.name().as_ref() == b"timestep" => {
-                    if self.open.take().is_none() {
-                        return Err(err(line, "`</timestep>` without a timestep".into()));
-                    }
-                    return Ok(true);
-                }
-                Event::Eof => {
-                    if let Some((t, l)) = self.open {
-                        return Err(err(
-                            self.line(),
-                            format!(
-                                "the file ends inside the timestep at time {t} opened on line {l} \
-                                 (truncated trace?)"
-                            ),
-                        ));
-                    }
-                    return Ok(false);
-                }
-                _ => continue,
-            };
-            match e.name().as_ref() {
-                b"timestep" => {
-                    if let Some((t, l)) = self.open {
-                        return Err(err(
-                            line,
-                            format!("timestep inside the timestep at time {t} (line {l})"),
-                        ));
-                    }
-                    let time = timestep_time(&e, line, err)?;
-                    raw.clear(time, line);
-                    // `<timestep time=".."/>` is a timestep without vehicles.
-                    if empty {
-                        return Ok(true);
-                    }
-                    self.open = Some((time, line));
-                }
-                b"vehicle" => {
-                    if self.open.is_none() {
-                        return Err(err(line, "vehicle outside a timestep".into()));
-                    }
-                    vehicle(&e, line, raw, err)?;
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
-fn timestep_time(
-    e: &BytesStart<'_>,
-    line: usize,
-    err: &dyn Fn(usize, String) -> Error,
-) -> Result<f64> {
-    for a in e.attributes() {
-        let a = a.map_err(|x| err(line, format!("malformed timestep attribute: {x}")))?;
-        if a.key.as_ref() == b"time" {
-            return number(&a.value).ok_or_else(|| {
-                err(
-                    line,
-                    format!(
-                        "timestep time `{}` is not a finite number",
-                        String::from_utf8_lossy(&a.value)
-                    ),
-                )
-            });
-        }
-    }
-    Err(err(line, "timestep without a `time` attribute".into()))
-}
-
-fn vehicle(
-    e: &BytesStart<'_>,
-    line: usize,
-    raw: &mut RawFrame,
-    err: &dyn Fn(usize, String) -> Error,
-) -> Result<()> {
-    let (mut id, mut x, mut y) = (None, None, None);
-    for a in e.attributes() {
-        let a = a.map_err(|x| err(line, format!("malformed vehicle attribute: {x}")))?;
-        match a.key.as_ref() {
-            b"id" => {
-                let v = a
-                    .unescape_value()
-                    .map_err(|x| err(line, format!("malformed vehicle id: {x}")))?;
-                id = Some(v.into_owned());
-            }
-            b"x" => x = Some(a.value.into_owned()),
-            b"y" => y = Some(a.value.into_owned()),
-            _ => {}
-        }
-    }
-    let id = id.ok_or_else(|| err(line, "vehicle without an `id` attribute".into()))?;
-    let coord = |name: &str, v: Option<Vec<u8>>| -> Result<f64> {
-        let v = v.ok_or_else(|| {
-            err(
-                line,
-                format!("vehicle `{id}` has no `{name}` attribute (a trace written with --fcd-output.attributes that omit it?)"),
-            )
-        })?;
-        number(&v).ok_or_else(|| {
-            err(
-                line,
-                format!(
-                    "vehicle `{id}`: {name} = `{}` is not a finite number",
-                    String::from_utf8_lossy(&v)
-                ),
-            )
-        })
-    };
-    let x = coord("x", x)?;
-    let y = coord("y", y)?;
-    raw.push(&id, x, y, line);
-    Ok(())
-}
-
-#[derive(Debug)]
-struct CsvReader {
-    reader: LineCounter<BufReader<File>>,
-    line: String,
-    line_no: usize,
-    /// Indices of the time, id, x and y columns, once the header is read.
-    columns: Option<[usize; 4]>,
-    sep: char,
-    /// A row read ahead: it starts the next timestep.
-    pending: Option<CsvRow>,
-}
-
-#[derive(Debug, Clone)]
-struct CsvRow {
-    time: f64,
-    /// `None` for a timestep without vehicles.
-    vehicle: Option<(String, f64, f64)>,
-    line: usize,
-}
-
-impl CsvReader {
-    /// Reads the next non-blank line into `self.line`; `false` at the end of the file.
-    fn read_line(&mut self, err: &dyn Fn(usize, String) -> Error) -> Result<bool> {
-        loop {
-            self.line.clear();
-            let n = self
-                .reader
-                .read_line(&mut self.line)
-                .map_err(|e| err(self.line_no + 1, format!("cannot read the trace: {e}")))?;
-            if n == 0 {
-                return Ok(false);
-            }
-            self.line_no += 1;
-            if !self.line.trim().is_empty() {
-                return Ok(true);
-            }
-        }
-    }
-
-    fn header(&mut self, err: &dyn Fn(usize, String) -> Error) -> Result<[usize; 4]> {
-        if let Some(c) = self.columns {
-            return Ok(c);
-        }
-        if !self.read_line(err)? {
-            return Err(err(0, "the CSV trace is empty (no header row)".into()));
-        }
-        let head = self.line.trim().trim_start_matches('\u{feff}');
-        self.sep = if head.contains(';') { ';' } else { ',' };
-        let names: Vec<&str> = head.split(self.sep).map(str::trim).collect();
-        let mut cols = [0; 4];
-        for (c, want) in
-            cols.iter_mut()
-                .zip(["timestep_time", "vehicle_id", "vehicle_x", "vehicle_y"])
-        {
-            *c = names.iter().position(|n| *n == want).ok_or_else(|| {
-                err(
-                    self.line_no,
-                    format!(
-                        "the header has no `{want}` column (expected SUMO's FCD CSV: \
-                         timestep_time;vehicle_id;vehicle_x;vehicle_y;...)"
-                    ),
-                )
-            })?;
-        }
-        self.columns = Some(cols);
-        Ok(cols)
-    }
-
-    /// Reads and parses the next row; `None` at the end of the file.
-    fn row(&mut self, err: &dyn Fn(usize, String) -> Error) -> Result<Option<CsvRow>> {
-        if let Some(r) = self.pending.take() {
-            return Ok(Some(r));
-        }
-        let cols = self.header(err)?;
-        if !self.read_line(err)? {
-            return Ok(None);
-        }
-        let line = self.line_no;
-        let fields: Vec<&str> = self
-            .line
-            .trim_end_matches(['\r', '\n'])
-            .split(self.sep)
-            .collect();
-        let field = |i: usize, name: &str| -> Result<&str> {
-            fields.get(i).map(|f| f.trim()).ok_or_else(|| {
-                err(
-                    line,
-                    format!(
-                        "the row has {} fields; `{name}` is column {}",
-                        fields.len(),
-                        i + 1
-                    ),
-                )
-            })
-        };
-        let parse = |i: usize, name: &str| -> Result<f64> {
-            let f = field(i, name)?;
-            number(f.as_bytes())
-                .ok_or_else(|| err(line, format!("{name} = `{f}` is not a finite number")))
-        };
-        let time = parse(cols[0], "timestep_time")?;
-        let id = field(cols[1], "vehicle_id")?;
-        let vehicle = if id.is_empty() {
-            None
-        } else {
-            let x = parse(cols[2], "vehicle_x")?;
-            let y = parse(cols[3], "vehicle_y")?;
-            Some((id.to_string(), x, y))
-        };
-        Ok(Some(CsvRow {
-            time,
-            vehicle,
-            line,
-        }))
-    }
-
-    fn next_frame(
-        &mut self,
-        raw: &mut RawFrame,
-        err: &dyn Fn(usize, String) -> Error,
-    ) -> Result<bool> {
-        let Some(first) = self.row(err)? else {
-            return Ok(false);
-        };
-        raw.clear(first.time, first.line);
-        if let Some((id, x, y)) = &first.vehicle {
-            raw.push(id, *x, *y, first.line);
-        }
-        while let Some(r) = self.row(err)? {
-            if (r.time - raw.time).abs() <= TIME_EPS {
-                if let Some((id, x, y)) = &r.vehicle {
-                    raw.push(id, *x, *y, r.line);
-                }
-            } else if r.time < raw.time {
-                return Err(err(
-                    r.line,
-                    format!(
-                        "timestep_time {} is before the previous row's {}; times must not decrease",
-                        r.time, raw.time
-                    ),
-                ));
-            } else {
-                self.pending = Some(r);
-                break;
-            }
-        }
-        Ok(true)
-    }
 }
 
 #[cfg(test)]

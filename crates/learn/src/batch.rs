@@ -1,0 +1,177 @@
+//! The data of the PPO update: the rollout flattened ([`Batch`]: GAE advantages and returns per
+//! (env, slot), the active agent-samples in slot order, and their normalised advantages), and the
+//! update's scratch buffers ([`Scratch`], with one [`Lane`] per gradient lane), reused across
+//! epochs.
+
+use crate::config::{CriticKind, TrainConfig};
+use iovmarket::env::MultiAgentEnv;
+
+use crate::lanes::{CHUNK, LANES};
+use crate::nn::MlpCache;
+use crate::policy::Policy;
+use crate::ppo::{gae, mean_std, ValueNorm};
+use crate::rollout::{Critic, Worker};
+
+/// The rollout flattened for the update.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    /// Slots in the rollout (envs × T).
+    pub(crate) slots: usize,
+    /// Critic inputs, `slots × vps × inputs`.
+    pub(crate) critic_input: Vec<f32>,
+    /// Normalised value predictions of the rollout, `slots × vps`.
+    pub(crate) value_old: Vec<f32>,
+    /// Raw returns, `slots × vps`.
+    pub(crate) returns: Vec<f64>,
+    /// Active samples in slot order: observation rows.
+    pub(crate) obs: Vec<f32>,
+    pub(crate) sample: Vec<f32>,
+    pub(crate) logp: Vec<f32>,
+    pub(crate) adv: Vec<f32>,
+    pub(crate) agent: Vec<u32>,
+    /// `slot_start[s]..slot_start[s + 1]` are slot s's active samples.
+    pub(crate) slot_start: Vec<u32>,
+}
+
+impl Batch {
+    /// Flattens the workers' buffers: GAE, returns, active samples, normalised advantages.
+    pub(crate) fn build<E: MultiAgentEnv>(
+        &mut self,
+        workers: &[Worker<E>],
+        critic: &Critic,
+        value_norm: &ValueNorm,
+        cfg: &TrainConfig,
+    ) {
+        let w0 = &workers[0];
+        let (n, d) = (w0.env.num_agents(), w0.env.obs_dim());
+        let t_len = w0.env.episode_slots();
+        let vps = critic.values_per_slot(n);
+        let b = self;
+        b.slots = workers.len() * t_len;
+        for v in [
+            &mut b.critic_input,
+            &mut b.value_old,
+            &mut b.obs,
+            &mut b.sample,
+        ] {
+            v.clear();
+        }
+        for v in [&mut b.logp, &mut b.adv] {
+            v.clear();
+        }
+        b.returns.clear();
+        b.agent.clear();
+        b.slot_start.clear();
+        let mut adv_all: Vec<f64> = Vec::with_capacity(b.slots * vps);
+        let mut raw_adv: Vec<f64> = Vec::new();
+        let (mut vals, mut rew, mut a, mut r) =
+            (vec![], vec![], vec![0.0; t_len], vec![0.0; t_len]);
+        for w in workers {
+            let buf = &w.buf;
+            let env_adv = adv_all.len();
+            adv_all.resize(env_adv + t_len * vps, 0.0);
+            b.returns.resize(env_adv + t_len * vps, 0.0);
+            for j in 0..vps {
+                vals.clear();
+                vals.extend(
+                    (0..t_len).map(|t| value_norm.denormalize(buf.value[t * vps + j] as f64)),
+                );
+                rew.clear();
+                rew.extend_from_slice(&buf.reward);
+                gae(&rew, &vals, cfg.gamma, cfg.gae_lambda, &mut a, &mut r);
+                for t in 0..t_len {
+                    adv_all[env_adv + t * vps + j] = a[t];
+                    b.returns[env_adv + t * vps + j] = r[t];
+                }
+            }
+            b.value_old.extend_from_slice(&buf.value);
+            match critic.kind {
+                CriticKind::Centralised => b.critic_input.extend_from_slice(&buf.state),
+                CriticKind::Local => b.critic_input.extend_from_slice(&buf.obs),
+            }
+            for t in 0..t_len {
+                b.slot_start.push(b.sample.len() as u32);
+                for i in 0..n {
+                    let k = t * n + i;
+                    if buf.active[k] > 0.0 {
+                        b.obs.extend_from_slice(&buf.obs[k * d..(k + 1) * d]);
+                        b.sample.push(buf.sample[k]);
+                        b.logp.push(buf.logp[k]);
+                        let j = if vps == 1 { 0 } else { i };
+                        raw_adv.push(adv_all[env_adv + t * vps + j]);
+                        b.adv.push(0.0);
+                        b.agent.push(i as u32);
+                    }
+                }
+            }
+        }
+        b.slot_start.push(b.sample.len() as u32);
+        let (mean, std) = mean_std(raw_adv.iter().copied());
+        for (x, &raw) in b.adv.iter_mut().zip(&raw_adv) {
+            *x = ((raw - mean) / (std + 1e-5)) as f32;
+        }
+    }
+}
+
+/// Per-lane buffers of the update: each lane accumulates the gradient of a fixed, contiguous
+/// share of a step's chunks ([`crate::lanes`]).
+#[derive(Debug)]
+pub(crate) struct Lane {
+    pub(crate) actor_cache: MlpCache<f32>,
+    pub(crate) critic_cache: MlpCache<f32>,
+    pub(crate) obs: Vec<f32>,
+    pub(crate) sample: Vec<f32>,
+    pub(crate) logp: Vec<f32>,
+    pub(crate) adv: Vec<f32>,
+    pub(crate) dhead: Vec<f32>,
+    pub(crate) input: Vec<f32>,
+    pub(crate) value_old: Vec<f32>,
+    pub(crate) target: Vec<f32>,
+    pub(crate) dout: Vec<f32>,
+    pub(crate) actor_grads: Vec<f32>,
+    pub(crate) critic_grads: Vec<f32>,
+}
+
+/// Scratch of the update, reused across epochs.
+#[derive(Debug)]
+pub(crate) struct Scratch {
+    pub(crate) lanes: Vec<Lane>,
+    pub(crate) actor_grads: Vec<f32>,
+    pub(crate) critic_grads: Vec<f32>,
+    pub(crate) groups: Vec<Vec<u32>>,
+    pub(crate) critic_rows: Vec<u32>,
+    pub(crate) raw_returns: Vec<f64>,
+    pub(crate) targets: Vec<f32>,
+}
+
+impl Scratch {
+    /// Buffers for `policy` and `critic` with `vps` values per slot.
+    pub(crate) fn new(policy: &Policy, critic: &Critic, vps: usize) -> Self {
+        let (obs_dim, critic_inputs) = (policy.obs_dim, critic.net.inputs());
+        let outs = policy.outputs();
+        let lane = || Lane {
+            actor_cache: MlpCache::new(&policy.net, CHUNK),
+            critic_cache: MlpCache::new(&critic.net, CHUNK),
+            obs: vec![0.0; CHUNK * obs_dim],
+            sample: vec![0.0; CHUNK],
+            logp: vec![0.0; CHUNK],
+            adv: vec![0.0; CHUNK],
+            dhead: vec![0.0; CHUNK * outs],
+            input: vec![0.0; CHUNK * critic_inputs],
+            value_old: vec![0.0; CHUNK],
+            target: vec![0.0; CHUNK],
+            dout: vec![0.0; CHUNK],
+            actor_grads: vec![0.0; policy.net.len() + 1],
+            critic_grads: vec![0.0; critic.params.0.len()],
+        };
+        Self {
+            lanes: (0..LANES).map(|_| lane()).collect(),
+            actor_grads: vec![0.0; policy.net.len() + 1],
+            critic_grads: vec![0.0; critic.params.0.len()],
+            groups: vec![Vec::new(); policy.actors.len()],
+            critic_rows: Vec::with_capacity(vps),
+            raw_returns: Vec::new(),
+            targets: Vec::new(),
+        }
+    }
+}
