@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::agents::ActionKind;
+
 use crate::error::{Error, Result};
 
 /// The paper's scenario preset, embedded so the binary runs without files.
@@ -157,6 +159,13 @@ pub struct ChannelConfig {
     pub noise_psd_dbm_hz: f64,
     /// Upper bound of the VM transmit power p_m ~ U(0, max] in W. By default, 10.
     pub vm_power_max_w: f64,
+    /// Coherence time of the block-fading transfer model (M10) in ms: every block of this length
+    /// draws a fresh |h|². By default, 2.5 (0.423 / f_D with f_D = v f_c / c at 90 km/h and a
+    /// 2 GHz carrier).
+    pub coherence_ms: f64,
+    /// Delivery deadline of one transfer in ms (M10): a transfer still running then counts as a
+    /// late delivery with this latency. By default, 1000 (the default slot length).
+    pub latency_cap_ms: f64,
 }
 
 impl Default for ChannelConfig {
@@ -172,6 +181,8 @@ impl Default for ChannelConfig {
             vehicle_noise_figure_db: 9.0,
             noise_psd_dbm_hz: -174.0,
             vm_power_max_w: 10.0,
+            coherence_ms: 2.5,
+            latency_cap_ms: 1000.0,
         }
     }
 }
@@ -290,8 +301,13 @@ pub enum ObservationKind {
 pub struct AgentsConfig {
     /// `paper` or `extended`. By default, `extended`.
     pub observation: ObservationKind,
-    /// `truthful`, `random`, `shaded:F` or `learned`. By default, `truthful`.
+    /// `truthful`, `random`, `shaded:F`, `latency_aware` or `learned`. By default, `truthful`.
     pub bidder: String,
+    /// How a policy's action a ∈ [0, 1] becomes a bid (§1.8): `relative` (a · `bid_scale` · u_v)
+    /// or `absolute` (a · `market.bid_max`, the paper's literal action). By default, `relative`.
+    pub action: ActionKind,
+    /// Scale of relative bids: a = 1 / `bid_scale` is the truthful bid. By default, 2.
+    pub bid_scale: f64,
 }
 
 impl Default for AgentsConfig {
@@ -299,6 +315,8 @@ impl Default for AgentsConfig {
         Self {
             observation: ObservationKind::Extended,
             bidder: "truthful".into(),
+            action: ActionKind::Relative,
+            bid_scale: 2.0,
         }
     }
 }
@@ -517,6 +535,8 @@ impl Scenario {
         finite("channel.vehicle_noise_figure_db", c.vehicle_noise_figure_db)?;
         finite("channel.noise_psd_dbm_hz", c.noise_psd_dbm_hz)?;
         positive("channel.vm_power_max_w", c.vm_power_max_w)?;
+        positive("channel.coherence_ms", c.coherence_ms)?;
+        positive("channel.latency_cap_ms", c.latency_cap_ms)?;
 
         let w = &self.workload;
         probability("workload.request_prob", w.request_prob)?;
@@ -536,6 +556,7 @@ impl Scenario {
 
         crate::agents::BidderKind::parse(&self.agents.bidder)
             .map_err(|e| Error::config("agents.bidder", e))?;
+        positive("agents.bid_scale", self.agents.bid_scale)?;
 
         let t = &self.train;
         positive("train.lr", t.lr)?;

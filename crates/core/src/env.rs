@@ -26,12 +26,12 @@
 use rand::Rng;
 use rayon::prelude::*;
 
-use crate::agents::Bidder;
-use crate::channel::{gudmundson_step, rayleigh_power, LinkBudget};
+use crate::agents::{ActionKind, BidMap, Bidder};
+use crate::channel::{block_fading_latency_ms, gudmundson_step, rayleigh_power, LinkBudget};
 use crate::config::{ObservationKind, PowerResample, Scenario};
 use crate::error::{Error, Result};
 use crate::market::{Mechanism, MechanismKind, OrderBook, Trade};
-use crate::metrics::{transfer_latency_ms, SlotMetrics, TradeRecord};
+use crate::metrics::{SlotMetrics, TradeRecord};
 use crate::mobility::{self, Mobility, Positions};
 use crate::par::{self, CHUNK};
 use crate::rng::{stream, ChaCha8Rng, Stream};
@@ -247,7 +247,22 @@ impl IovEnv {
         actions.resize(self.num_agents(), 0.0);
         let mut rng = self.bidder_stream();
         bidder.act(self, &mut rng, actions);
-        self.step(actions)
+        let kind = bidder.action_kind(self.scenario.agents.action);
+        self.step_as(actions, kind)
+    }
+
+    /// The action → bid mapping of this scenario (§1.8).
+    pub fn bid_map(&self) -> BidMap {
+        BidMap {
+            bid_scale: self.scenario.agents.bid_scale,
+            bid_max: self.scenario.market.bid_max,
+        }
+    }
+
+    /// Mean rate (bit/s) from vehicle `v`'s RSU's VMs to `v` this slot, 0 if unserved (the rate
+    /// its observation shows).
+    pub fn mean_rate_bps(&self, v: usize) -> f64 {
+        self.mean_rate(v)
     }
 
     fn n_rsus(&self) -> usize {
@@ -478,15 +493,21 @@ struct ClearContext<'a> {
     link: &'a LinkBudget,
     requests: &'a Requests,
     actions: &'a [f32],
-    bid_max: f64,
+    kind: ActionKind,
+    bid_map: BidMap,
     capacity: usize,
+    coherence_ms: f64,
+    latency_cap_ms: f64,
+    seed: u64,
+    slot: u64,
 }
 
 /// Clears one RSU's market (M7) and writes its trade records.
 fn clear_market(r: usize, m: &mut Market, ctx: &ClearContext<'_>, rng: &mut ChaCha8Rng) {
     let req = ctx.requests;
+    let bid_of = |v: usize| ctx.bid_map.bid(ctx.kind, ctx.actions[v], req.value[v]);
     let bids = m.members.iter().filter_map(|&v| {
-        let bid = ctx.actions[v as usize] as f64 * ctx.bid_max;
+        let bid = bid_of(v as usize);
         (req.pending[v as usize] && bid > 0.0).then_some((v, bid))
     });
     let asks = m.asks.iter().enumerate().map(|(i, &a)| (i as u32, a));
@@ -504,23 +525,51 @@ fn clear_market(r: usize, m: &mut Market, ctx: &ClearContext<'_>, rng: &mut ChaC
             .binary_search(&t.buyer)
             .expect("a buyer is a member of its market");
         let ask = m.asks[t.seller as usize];
+        let (latency_ms, late) = transfer_latency(m, ctx, i, vm, v, req.size[v]);
         records.push(TradeRecord {
             vehicle: t.buyer,
             rsu: r as u32,
             vm: vm as u32,
             value: req.value[v],
             cost: ask,
-            bid: ctx.actions[v] as f64 * ctx.bid_max,
+            bid: bid_of(v),
             ask,
             buyer_pays: t.buyer_pays,
             seller_gets: t.seller_gets,
-            latency_ms: transfer_latency_ms(req.size[v], m.rate(ctx.link, i, vm)),
+            latency_ms,
+            late,
         });
     }
     if !records.is_empty() {
         m.last_price = records.iter().map(|t| t.buyer_pays).sum::<f64>() / records.len() as f64;
     }
     m.records = records;
+}
+
+/// M10: the delivery time of vehicle `v`'s request of `size_bytes` from VM `vm` to the member at
+/// index `i`, under block fading. The first block uses the slot's fading draw of the link; later
+/// blocks draw from the vehicle's own stream of this slot, so no other draw shifts.
+fn transfer_latency(
+    m: &Market,
+    ctx: &ClearContext<'_>,
+    i: usize,
+    vm: usize,
+    v: usize,
+    size_bytes: u32,
+) -> (f64, bool) {
+    let mut later: Option<ChaCha8Rng> = None;
+    let (power, gain) = (m.power_w[vm], m.gain[i]);
+    block_fading_latency_ms(
+        8.0 * f64::from(size_bytes),
+        m.rate(ctx.link, i, vm),
+        ctx.coherence_ms,
+        ctx.latency_cap_ms,
+        || {
+            let rng =
+                later.get_or_insert_with(|| stream(ctx.seed, Stream::BlockFading, ctx.slot, v as u64));
+            ctx.link.rate(power, gain, rayleigh_power(rng))
+        },
+    )
 }
 
 impl MultiAgentEnv for IovEnv {
@@ -639,6 +688,13 @@ impl MultiAgentEnv for IovEnv {
     }
 
     fn step(&mut self, actions: &[f32]) -> Result<StepOutcome> {
+        self.step_as(actions, self.scenario.agents.action)
+    }
+}
+
+impl IovEnv {
+    /// [`MultiAgentEnv::step`] with actions of `kind`.
+    fn step_as(&mut self, actions: &[f32], kind: ActionKind) -> Result<StepOutcome> {
         let n_veh = self.num_agents();
         if self.is_done() {
             return Err(Error::EpisodeOver {
@@ -670,8 +726,13 @@ impl MultiAgentEnv for IovEnv {
             link: &self.link,
             requests: &self.requests,
             actions,
-            bid_max: self.scenario.market.bid_max,
+            kind,
+            bid_map: self.bid_map(),
             capacity: self.scenario.market.vm_capacity,
+            coherence_ms: self.scenario.channel.coherence_ms,
+            latency_cap_ms: self.scenario.channel.latency_cap_ms,
+            seed,
+            slot: t,
         };
         let clear = |(r, m): (usize, &mut Market)| {
             let mut rng = stream(seed, Stream::Market, t, r as u64);

@@ -249,6 +249,7 @@ fn job_scenario(
             BidderKind::Truthful => "truthful".into(),
             BidderKind::Random => "random".into(),
             BidderKind::Shaded(f) => format!("shaded:{f}"),
+            BidderKind::LatencyAware => "latency_aware".into(),
             BidderKind::Learned => unreachable!("fixed bidders only"),
         };
     }

@@ -2,7 +2,7 @@
 
 use rand::Rng;
 
-use super::Bidder;
+use super::{ActionKind, Bidder};
 use crate::env::IovEnv;
 use crate::rng::ChaCha8Rng;
 
@@ -13,6 +13,10 @@ pub struct RandomBidder;
 impl Bidder for RandomBidder {
     fn name(&self) -> String {
         "random".into()
+    }
+
+    fn action_kind(&self, _configured: ActionKind) -> ActionKind {
+        ActionKind::Absolute
     }
 
     fn act(&mut self, _env: &IovEnv, rng: &mut ChaCha8Rng, actions: &mut [f32]) {

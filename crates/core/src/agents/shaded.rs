@@ -1,6 +1,6 @@
 //! Shaded bidding: bid = F · u_v.
 
-use super::{action_for_bid, Bidder};
+use super::{relative_actions, ActionKind, Bidder};
 use crate::env::IovEnv;
 use crate::rng::ChaCha8Rng;
 
@@ -13,10 +13,11 @@ impl Bidder for ShadedBidder {
         format!("shaded:{}", self.0)
     }
 
+    fn action_kind(&self, _configured: ActionKind) -> ActionKind {
+        ActionKind::Relative
+    }
+
     fn act(&mut self, env: &IovEnv, _rng: &mut ChaCha8Rng, actions: &mut [f32]) {
-        let bid_max = env.scenario().market.bid_max;
-        for (a, &value) in actions.iter_mut().zip(&env.requests().value) {
-            *a = action_for_bid(self.0 * value, bid_max);
-        }
+        relative_actions(env, actions, |_, value| self.0 * value);
     }
 }

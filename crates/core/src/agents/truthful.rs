@@ -1,6 +1,6 @@
 //! Truthful bidding: bid = u_v (dominant under McAfee, VCG, SBBA, trade reduction).
 
-use super::{action_for_bid, Bidder};
+use super::{relative_actions, ActionKind, Bidder};
 use crate::env::IovEnv;
 use crate::rng::ChaCha8Rng;
 
@@ -13,10 +13,11 @@ impl Bidder for TruthfulBidder {
         "truthful".into()
     }
 
+    fn action_kind(&self, _configured: ActionKind) -> ActionKind {
+        ActionKind::Relative
+    }
+
     fn act(&mut self, env: &IovEnv, _rng: &mut ChaCha8Rng, actions: &mut [f32]) {
-        let bid_max = env.scenario().market.bid_max;
-        for (a, &value) in actions.iter_mut().zip(&env.requests().value) {
-            *a = action_for_bid(value, bid_max);
-        }
+        relative_actions(env, actions, |_, value| value);
     }
 }
