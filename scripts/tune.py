@@ -30,6 +30,20 @@ GRIDS = {
         )
     ],
     "lr": [{"train.lr": lr, "train.epochs": "20"} for lr in ["0.0003", "0.001", "0.003", "0.01"]],
+    "explore2": [
+        {"train.lr": lr, "train.minibatches": mb, "train.epochs": ep, "train.threads": "1"}
+        for ep, mb, lr in [("20", "4", "0.001"), ("20", "8", "0.001"), ("20", "16", "0.001"),
+                           ("20", "8", "0.003"), ("40", "8", "0.001"), ("40", "16", "0.001")]
+    ],
+    "explore3": [
+        {"train.lr": lr, "train.minibatches": mb, "train.epochs": ep, "train.threads": "1"}
+        for ep, mb, lr in [("60", "4", "0.003"), ("80", "4", "0.003"), ("40", "4", "0.003")]
+    ],
+    "explore4": [
+        {"train.lr": "0.003", "train.minibatches": "4", "train.epochs": "40", "train.threads": "1", **extra}
+        for extra in [{"train.entropy_coef": "0.0"}, {"train.log_std_init": "0.0"},
+                      {"train.minibatches": "8", "train.lr": "0.005"}, {"train.clip": "0.3"}]
+    ],
     "explore": [
         {"train.lr": lr, "train.minibatches": mb, "train.epochs": "40", "train.threads": "1"}
         for lr, mb in itertools.product(["0.001", "0.003", "0.01"], ["1", "4"])
@@ -79,7 +93,7 @@ def main():
                     with tempfile.TemporaryDirectory() as d:
                         run([args.binary, "train", *base, *sets, "--set", f"scenario.seed={seed}", "--out", d])
                         ev = os.path.join(d, "eval")
-                        run([args.binary, "evaluate", "--checkpoint", os.path.join(d, "checkpoint.bin"),
+                        run([args.binary, "evaluate", "--checkpoint", os.path.join(d, "checkpoint.ckpt"),
                              "--episodes", str(EVAL_EPISODES), "--seed", str(EVAL_SEED), "--out", ev])
                         r = mean_reward(os.path.join(ev, "episodes.csv"))
                     w.writerow([reading, setting, seed, f"{r:.3f}"])

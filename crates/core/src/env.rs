@@ -125,6 +125,8 @@ pub struct IovEnv {
     markets: Vec<Market>,
     records: Vec<TradeRecord>,
     last: SlotMetrics,
+    /// Every vehicle's bid of the current step (scratch, reused).
+    bids: Vec<f64>,
 }
 
 impl IovEnv {
@@ -161,6 +163,7 @@ impl IovEnv {
             markets: vec![Market::default(); n],
             records: Vec::new(),
             last: SlotMetrics::default(),
+            bids: Vec::new(),
             scenario,
         })
     }
@@ -492,9 +495,7 @@ struct ClearContext<'a> {
     mechanism: &'a MechanismKind,
     link: &'a LinkBudget,
     requests: &'a Requests,
-    actions: &'a [f32],
-    kind: ActionKind,
-    bid_map: BidMap,
+    bids: &'a [f64],
     capacity: usize,
     coherence_ms: f64,
     latency_cap_ms: f64,
@@ -505,9 +506,8 @@ struct ClearContext<'a> {
 /// Clears one RSU's market (M7) and writes its trade records.
 fn clear_market(r: usize, m: &mut Market, ctx: &ClearContext<'_>, rng: &mut ChaCha8Rng) {
     let req = ctx.requests;
-    let bid_of = |v: usize| ctx.bid_map.bid(ctx.kind, ctx.actions[v], req.value[v]);
     let bids = m.members.iter().filter_map(|&v| {
-        let bid = bid_of(v as usize);
+        let bid = ctx.bids[v as usize];
         (req.pending[v as usize] && bid > 0.0).then_some((v, bid))
     });
     let asks = m.asks.iter().enumerate().map(|(i, &a)| (i as u32, a));
@@ -532,7 +532,7 @@ fn clear_market(r: usize, m: &mut Market, ctx: &ClearContext<'_>, rng: &mut ChaC
             vm: vm as u32,
             value: req.value[v],
             cost: ask,
-            bid: bid_of(v),
+            bid: ctx.bids[v],
             ask,
             buyer_pays: t.buyer_pays,
             seller_gets: t.seller_gets,
@@ -712,22 +712,62 @@ impl IovEnv {
         if let Some((index, &value)) = actions.iter().enumerate().find(|(_, a)| !a.is_finite()) {
             return Err(Error::InvalidAction { index, value });
         }
-        let clamped: Vec<f32>;
-        let actions = if actions.iter().all(|a| (0.0..=1.0).contains(a)) {
+        let map = self.bid_map();
+        let mut bids = std::mem::take(&mut self.bids);
+        bids.clear();
+        bids.extend(
             actions
-        } else {
-            clamped = actions.iter().map(|a| a.clamp(0.0, 1.0)).collect();
-            &clamped
-        };
+                .iter()
+                .zip(&self.requests.value)
+                .map(|(&a, &u)| map.bid(kind, a.clamp(0.0, 1.0), u)),
+        );
+        let out = self.clear_with(&bids);
+        self.bids = bids;
+        out
+    }
+
+    /// Steps with explicit bids, one per vehicle (≥ 0; capped at `market.bid_max` like every
+    /// bid): for callers that set bids directly, such as best-response searches.
+    ///
+    /// # Errors
+    /// As [`MultiAgentEnv::step`]; a negative or non-finite bid is [`Error::InvalidBid`].
+    pub fn step_bids(&mut self, bids: &[f64]) -> Result<StepOutcome> {
+        let n_veh = self.num_agents();
+        if self.is_done() {
+            return Err(Error::EpisodeOver {
+                slot: self.slot,
+                slots: self.episode_slots(),
+            });
+        }
+        if bids.len() != n_veh {
+            return Err(Error::Shape {
+                what: "bids",
+                expected: n_veh,
+                got: bids.len(),
+            });
+        }
+        if let Some((index, &value)) = bids
+            .iter()
+            .enumerate()
+            .find(|(_, b)| !(b.is_finite() && **b >= 0.0))
+        {
+            return Err(Error::InvalidBid { index, value });
+        }
+        let bid_max = self.scenario.market.bid_max;
+        let capped: Vec<f64> = bids.iter().map(|b| b.min(bid_max)).collect();
+        self.clear_with(&capped)
+    }
+
+    /// Clears every market with `bids` and advances to the next slot.
+    fn clear_with(&mut self, bids: &[f64]) -> Result<StepOutcome> {
+        let n_veh = self.num_agents();
         let t = self.slot + 1;
         let seed = self.seed;
         let ctx = ClearContext {
             mechanism: &self.mechanism,
             link: &self.link,
             requests: &self.requests,
-            actions,
-            kind,
-            bid_map: self.bid_map(),
+            bids,
             capacity: self.scenario.market.vm_capacity,
             coherence_ms: self.scenario.channel.coherence_ms,
             latency_cap_ms: self.scenario.channel.latency_cap_ms,
