@@ -41,6 +41,13 @@ pub struct ChannelConfig {
     pub noise_psd_dbm_hz: f64,
     /// Upper bound of the VM transmit power p_m ~ U(0, max] in W. By default, 10.
     pub vm_power_max_w: f64,
+    /// Coherence time of the block-fading transfer model (M10) in ms: every block of this length
+    /// draws a fresh |h|². By default, 2.5 (0.423 / f_D with f_D = v f_c / c at 90 km/h and a
+    /// 2 GHz carrier).
+    pub coherence_ms: f64,
+    /// Delivery deadline of one transfer in ms (M10): a transfer still running then counts as a
+    /// late delivery with this latency. By default, 1000 (the default slot length).
+    pub latency_cap_ms: f64,
 }
 
 impl Default for ChannelConfig {
@@ -56,6 +63,8 @@ impl Default for ChannelConfig {
             vehicle_noise_figure_db: 9.0,
             noise_psd_dbm_hz: -174.0,
             vm_power_max_w: 10.0,
+            coherence_ms: 2.5,
+            latency_cap_ms: 1000.0,
         }
     }
 }
@@ -80,6 +89,8 @@ impl ChannelConfig {
         finite("channel.vehicle_noise_figure_db", c.vehicle_noise_figure_db)?;
         finite("channel.noise_psd_dbm_hz", c.noise_psd_dbm_hz)?;
         positive("channel.vm_power_max_w", c.vm_power_max_w)?;
+        positive("channel.coherence_ms", c.coherence_ms)?;
+        positive("channel.latency_cap_ms", c.latency_cap_ms)?;
         Ok(())
     }
 }
@@ -130,6 +141,41 @@ pub fn shadowing_sample(rng: &mut impl Rng, sigma_db: f64) -> f64 {
 #[inline]
 pub fn shannon_rate(bandwidth_hz: f64, snr_linear: f64) -> f64 {
     bandwidth_hz * snr_linear.ln_1p() * std::f64::consts::LOG2_E
+}
+
+/// M10: the time in ms to deliver `bits` over a block-fading link, and whether it missed the
+/// deadline.
+///
+/// The link keeps `first_rate_bps` for one coherence time of `coherence_ms`; every later block
+/// runs at a fresh rate from `next_rate` (a new |h|² draw), until the bits are delivered. A
+/// transfer still running at `cap_ms` is late: its latency is `cap_ms`. With a single fading
+/// draw per transfer the latency 8 c_s / R has an infinite mean (E[1/|h|²] diverges); blocks
+/// make it finite and the cap bounds it.
+pub fn block_fading_latency_ms(
+    bits: f64,
+    first_rate_bps: f64,
+    coherence_ms: f64,
+    cap_ms: f64,
+    mut next_rate: impl FnMut() -> f64,
+) -> (f64, bool) {
+    let (mut elapsed_ms, mut left, mut rate) = (0.0, bits, first_rate_bps);
+    loop {
+        let need_ms = left / rate * 1000.0;
+        if need_ms <= coherence_ms {
+            let total = elapsed_ms + need_ms;
+            return if total > cap_ms {
+                (cap_ms, true)
+            } else {
+                (total, false)
+            };
+        }
+        elapsed_ms += coherence_ms;
+        if elapsed_ms >= cap_ms {
+            return (cap_ms, true);
+        }
+        left -= rate * coherence_ms / 1000.0;
+        rate = next_rate();
+    }
 }
 
 /// dBm of a power in watts.
@@ -203,6 +249,51 @@ impl LinkBudget {
 mod tests {
     use super::*;
     use crate::rng::{stream, Stream};
+
+    #[test]
+    fn block_fading_delivers_across_blocks_and_caps_late_transfers() {
+        // 8000 bits at 8 Mbit/s fit in the first 2.5 ms block: 1 ms, no draw.
+        let (l, late) = block_fading_latency_ms(8000.0, 8e6, 2.5, 1000.0, || unreachable!());
+        assert!((l - 1.0).abs() < 1e-12 && !late);
+        // At 1 Mbit/s the first block carries 2500 bits; the rest (5500) at 11 Mbit/s takes 0.5 ms.
+        let (l, late) = block_fading_latency_ms(8000.0, 1e6, 2.5, 1000.0, || 11e6);
+        assert!((l - 3.0).abs() < 1e-12 && !late);
+        // A link that never recovers is capped and counted late.
+        let mut draws = 0;
+        let (l, late) = block_fading_latency_ms(8000.0, 1.0, 2.5, 10.0, || {
+            draws += 1;
+            1.0
+        });
+        assert_eq!((l, late, draws), (10.0, true, 3));
+    }
+
+    #[test]
+    fn block_fading_latency_has_a_finite_mean_whose_ci_shrinks_like_one_over_root_n() {
+        // Single-draw latency 8c/R has E = ∞: its sample CI does not shrink. Under block fading
+        // the half-width of the 95 % CI of the mean, over n and 4n transfers, halves.
+        use crate::rng::{stream, Stream};
+        let link = |h2: f64| shannon_rate(1e6, 0.5 * h2);
+        let half_width = |n: usize, seed: u64| {
+            let mut rng = stream(seed, Stream::User, 0, 0);
+            let xs: Vec<f64> = (0..n)
+                .map(|_| {
+                    let first = link(rayleigh_power(&mut rng));
+                    let mut next = stream(seed, Stream::BlockFading, 0, 0);
+                    block_fading_latency_ms(2000.0 * 8.0, first, 2.5, 1000.0, || {
+                        link(rayleigh_power(&mut next))
+                    })
+                    .0
+                })
+                .collect();
+            let mean = xs.iter().sum::<f64>() / n as f64;
+            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+            assert!(xs.iter().all(|&x| x <= 1000.0), "never above the cap");
+            1.96 * (var / n as f64).sqrt()
+        };
+        let (a, b) = (half_width(20_000, 1), half_width(80_000, 2));
+        let ratio = a / b;
+        assert!((1.6..2.5).contains(&ratio), "CI ratio {ratio} (n vs 4n)");
+    }
 
     #[test]
     fn path_loss_at_reference_distances() {

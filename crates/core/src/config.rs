@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-pub use crate::agents::{AgentsConfig, BidderKind, ObservationKind};
+pub use crate::agents::{ActionKind, AgentsConfig, BidderKind, ObservationKind};
 pub use crate::channel::ChannelConfig;
 pub use crate::market::{MarketConfig, MechanismKind, PowerResample, RawMarketConfig};
 pub use crate::metrics::{RewardConfig, WelfareKind};
@@ -82,8 +82,12 @@ pub struct RawScenario {
 pub struct RawAgentsConfig {
     /// `paper` or `extended`.
     pub observation: ObservationKind,
-    /// The bidder's name (`truthful`, `random`, `shaded:F`, `learned`).
+    /// The bidder's name (`truthful`, `random`, `shaded:F`, `latency_aware`, `learned`).
     pub bidder: String,
+    /// `relative` or `absolute`.
+    pub action: ActionKind,
+    /// Scale of relative bids.
+    pub bid_scale: f64,
 }
 
 impl Default for RawAgentsConfig {
@@ -92,6 +96,8 @@ impl Default for RawAgentsConfig {
         Self {
             observation: a.observation,
             bidder: a.bidder.to_string(),
+            action: a.action,
+            bid_scale: a.bid_scale,
         }
     }
 }
@@ -110,7 +116,10 @@ impl TryFrom<RawScenario> for Scenario {
         let agents = AgentsConfig {
             observation: raw.agents.observation,
             bidder: raw.agents.bidder.parse()?,
+            action: raw.agents.action,
+            bid_scale: raw.agents.bid_scale,
         };
+        agents.validate()?;
         Ok(Self {
             scenario: raw.scenario,
             mobility: raw.mobility,

@@ -62,6 +62,14 @@ pub enum Error {
         /// The offending value.
         value: f32,
     },
+    /// A bid that is negative or not a finite number.
+    #[error("bids[{index}] = {value:e}: expected a finite number >= 0")]
+    InvalidBid {
+        /// Vehicle index.
+        index: usize,
+        /// The offending value.
+        value: f64,
+    },
     /// Wrong buffer length passed to the env.
     #[error("{what}: expected length {expected}, got {got}")]
     Shape {

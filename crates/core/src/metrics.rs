@@ -75,8 +75,10 @@ pub struct TradeRecord {
     pub buyer_pays: f64,
     /// Seller receipt p_m.
     pub seller_gets: f64,
-    /// Transmission latency 8·c_s / R_{m,v} in milliseconds (M10 term).
+    /// Delivery time of the request's 8·c_s bits in milliseconds under block fading (M10 term).
     pub latency_ms: f64,
+    /// Whether the transfer missed `channel.latency_cap_ms` (its latency is then the cap).
+    pub late: bool,
 }
 
 /// M8, gains from trade: Σ (u_v − u_m).
@@ -171,6 +173,8 @@ pub struct SlotMetrics {
     pub mean_buyer_utility: f64,
     /// Individual-rationality violations (must be 0).
     pub ir_violations: usize,
+    /// Transfers that missed the delivery deadline `channel.latency_cap_ms` (M10).
+    pub late_deliveries: usize,
 }
 
 impl SlotMetrics {
@@ -213,6 +217,7 @@ impl SlotMetrics {
                 buyer_surplus / buyers as f64
             },
             ir_violations: ir_violations(trades),
+            late_deliveries: trades.iter().filter(|t| t.late).count(),
         }
     }
 }
@@ -246,6 +251,8 @@ pub struct EpisodeMetrics {
     pub dropped: usize,
     /// Σ IR violations.
     pub ir_violations: usize,
+    /// Σ late deliveries.
+    pub late_deliveries: usize,
 }
 
 impl EpisodeMetrics {
@@ -263,6 +270,7 @@ impl EpisodeMetrics {
         self.buyers += m.buyers;
         self.dropped += m.dropped;
         self.ir_violations += m.ir_violations;
+        self.late_deliveries += m.late_deliveries;
     }
 }
 

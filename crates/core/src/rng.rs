@@ -31,6 +31,8 @@ pub enum Stream {
     Bidders = 7,
     /// Anything a caller outside the core needs (training, audits).
     User = 8,
+    /// Fresh fading of the later blocks of one vehicle's transfer (M10), per (slot, vehicle).
+    BlockFading = 9,
 }
 
 /// SplitMix64 finaliser: a cheap, well-mixed 64-bit hash step.

@@ -1,6 +1,6 @@
 //! Checkpoints: the complete training state in one file, written atomically, with a checksum.
 //!
-//! ## Format (version 1)
+//! ## Format (version 2; version 1 had no bid parameterisation in the policy)
 //! ```text
 //! bytes 0..8    magic "IOVMCKPT"
 //! bytes 8..12   format version, u32 little-endian
@@ -34,7 +34,7 @@ use crate::stats::EpochStats;
 /// First bytes of every checkpoint.
 pub const MAGIC: &[u8; 8] = b"IOVMCKPT";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER: usize = 24;
 
 /// The complete state of a training run after `epoch` epochs.

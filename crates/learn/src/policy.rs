@@ -4,7 +4,7 @@
 //! the squashed Gaussian, one state-independent log σ stored after the MLP's parameters. With
 //! `share_policy = true` all agents use one actor; otherwise agent i uses actor i.
 
-use iovmarket::agents::{Bidder, BidderView};
+use iovmarket::agents::{ActionKind, Bidder, BidderView};
 use iovmarket::env::{IovEnv, MultiAgentEnv};
 use iovmarket::rng::ChaCha8Rng;
 use rand::Rng;
@@ -24,6 +24,8 @@ pub struct Params(#[serde(with = "crate::nn::bits")] pub Vec<f32>);
 /// A bidding policy: actor network layout, parameters and bid distribution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
+    /// How the policy's actions become bids (`agents.action` when it was trained).
+    pub action: ActionKind,
     /// Bid distribution of the head.
     pub distribution: BidDistribution,
     /// Layout of every actor's MLP (at offset 0 of its parameter vector).
@@ -43,6 +45,7 @@ impl Policy {
         obs_dim: usize,
         agents: usize,
         cfg: &TrainConfig,
+        action: ActionKind,
         rng: &mut R,
     ) -> Self {
         let outputs = match cfg.distribution {
@@ -66,6 +69,7 @@ impl Policy {
             })
             .collect();
         Self {
+            action,
             distribution: cfg.distribution,
             net,
             obs_dim,
@@ -218,10 +222,19 @@ impl LearnedBidder {
     ///
     /// # Errors
     /// [`Error::Mismatch`] if the policy's observation length (or, for per-agent policies, its
-    /// agent count) differs from the env's.
+    /// agent count) differs from the env's, or if it was trained with another `agents.action`
+    /// (its actions would mean other bids).
     pub fn new(policy: Policy, env: &IovEnv) -> Result<Self> {
         let (n, d) = (env.num_agents(), env.obs_dim());
         policy.check_env(n, d)?;
+        let action = env.scenario().agents.action;
+        if action != policy.action {
+            return Err(Error::Mismatch {
+                what: "agents.action (the bid parameterisation)".into(),
+                checkpoint: policy.action.to_string(),
+                current: action.to_string(),
+            });
+        }
         let cache = MlpCache::new(&policy.net, if policy.is_shared() { n } else { 1 });
         Ok(Self {
             obs: vec![0.0; n * d],
@@ -252,6 +265,10 @@ impl Bidder for LearnedBidder {
         } else {
             "learned".into()
         }
+    }
+
+    fn action_kind(&self, _configured: ActionKind) -> ActionKind {
+        self.policy.action
     }
 
     fn act(

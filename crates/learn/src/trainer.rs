@@ -89,7 +89,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
         let (agents, obs_dim, state_dim) = check_envs(cfg, &envs)?;
         let seed = scenario.scenario.seed;
         let mut rng = user_stream(seed, Tag::Init, 0, 0);
-        let policy = Policy::new(obs_dim, agents, cfg, &mut rng);
+        let policy = Policy::new(obs_dim, agents, cfg, scenario.agents.action, &mut rng);
         let critic_inputs = match cfg.critic {
             CriticKind::Centralised => state_dim,
             CriticKind::Local => obs_dim,

@@ -2,7 +2,7 @@
 
 use rand::Rng;
 
-use super::{Bidder, BidderView};
+use super::{ActionKind, Bidder, BidderView};
 use crate::error::Result;
 use crate::rng::ChaCha8Rng;
 
@@ -13,6 +13,10 @@ pub struct RandomBidder;
 impl Bidder for RandomBidder {
     fn name(&self) -> String {
         "random".into()
+    }
+
+    fn action_kind(&self, _configured: ActionKind) -> ActionKind {
+        ActionKind::Absolute
     }
 
     fn act(

@@ -1,6 +1,6 @@
 //! Truthful bidding: bid = u_v (dominant under McAfee, VCG, SBBA, trade reduction).
 
-use super::{Bidder, BidderView};
+use super::{relative_actions, ActionKind, Bidder, BidderView};
 use crate::error::Result;
 use crate::rng::ChaCha8Rng;
 
@@ -13,15 +13,17 @@ impl Bidder for TruthfulBidder {
         "truthful".into()
     }
 
+    fn action_kind(&self, _configured: ActionKind) -> ActionKind {
+        ActionKind::Relative
+    }
+
     fn act(
         &mut self,
         view: &BidderView<'_>,
         _rng: &mut ChaCha8Rng,
         actions: &mut [f32],
     ) -> Result<()> {
-        for (a, &value) in actions.iter_mut().zip(view.valuations) {
-            *a = view.bids.action(value);
-        }
+        relative_actions(view, actions, |_, value| value);
         Ok(())
     }
 }

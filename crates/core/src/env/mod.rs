@@ -41,7 +41,7 @@ pub use vec::VecEnv;
 
 use rayon::prelude::*;
 
-use crate::agents::{BidMapping, Bidder, BidderView};
+use crate::agents::{ActionKind, BidMapping, Bidder, BidderView};
 use crate::channel::LinkBudget;
 use crate::error::{Error, Result};
 use crate::market::MechanismKind;
@@ -126,6 +126,8 @@ pub struct IovEnv {
     markets: Vec<Market>,
     records: Vec<TradeRecord>,
     last: SlotMetrics,
+    /// Every vehicle's bid of the current step (scratch, reused).
+    bid_buf: Vec<f64>,
 }
 
 impl IovEnv {
@@ -139,7 +141,7 @@ impl IovEnv {
         let link = LinkBudget::new(&scenario.channel);
         let rsus = RsuLayout::new(&scenario.scenario);
         let layout = ObservationLayout::new(&scenario, sizes.max_valuation());
-        let bids = BidMapping::new(scenario.market.bid_max);
+        let bids = BidMapping::new(scenario.market.bid_max, scenario.agents.bid_scale);
         let v = scenario.scenario.vehicles;
         let n = rsus.len();
         let seed = scenario.scenario.seed;
@@ -162,6 +164,7 @@ impl IovEnv {
             markets: vec![Market::default(); n],
             records: Vec::new(),
             last: SlotMetrics::default(),
+            bid_buf: Vec::new(),
             scenario,
         })
     }
@@ -251,6 +254,8 @@ impl IovEnv {
         BidderView {
             valuations: &self.requests.value,
             pending: &self.requests.pending,
+            sizes: &self.requests.size,
+            latency_weight: self.scenario.reward.latency_weight,
             bids: self.bids,
             source: self,
         }
@@ -277,7 +282,70 @@ impl IovEnv {
         actions: &mut Vec<f32>,
     ) -> Result<StepOutcome> {
         self.bidder_actions(bidder, actions)?;
-        self.step(actions)
+        let kind = bidder.action_kind(self.scenario.agents.action);
+        self.step_as(actions, kind)
+    }
+
+    /// Steps with explicit bids, one per vehicle (≥ 0; capped at `market.bid_max` like every
+    /// bid): for callers that set bids directly, such as best-response searches.
+    ///
+    /// # Errors
+    /// As [`MultiAgentEnv::step`]; a negative or non-finite bid is [`Error::InvalidBid`].
+    pub fn step_bids(&mut self, bids: &[f64]) -> Result<StepOutcome> {
+        self.check_step(bids.len(), "bids")?;
+        if let Some((index, &value)) = bids
+            .iter()
+            .enumerate()
+            .find(|(_, b)| !(b.is_finite() && **b >= 0.0))
+        {
+            return Err(Error::InvalidBid { index, value });
+        }
+        let bid_max = self.scenario.market.bid_max;
+        let mut buf = std::mem::take(&mut self.bid_buf);
+        buf.clear();
+        buf.extend(bids.iter().map(|b| b.min(bid_max)));
+        let out = self.clear_with(&buf);
+        self.bid_buf = buf;
+        out
+    }
+
+    /// [`MultiAgentEnv::step`] with actions of `kind`: each action is clamped into [0, 1] and
+    /// mapped to its bid ([`BidMapping`]).
+    fn step_as(&mut self, actions: &[f32], kind: ActionKind) -> Result<StepOutcome> {
+        self.check_step(actions.len(), "actions")?;
+        if let Some((index, &value)) = actions.iter().enumerate().find(|(_, a)| !a.is_finite()) {
+            return Err(Error::InvalidAction { index, value });
+        }
+        let mut buf = std::mem::take(&mut self.bid_buf);
+        buf.clear();
+        buf.extend(
+            actions
+                .iter()
+                .zip(&self.requests.value)
+                .map(|(&a, &u)| self.bids.bid(kind, BidMapping::clamp(a).0, u)),
+        );
+        let out = self.clear_with(&buf);
+        self.bid_buf = buf;
+        out
+    }
+
+    /// An episode still running and `len` values, one per vehicle, for the coming step.
+    fn check_step(&self, len: usize, what: &'static str) -> Result<()> {
+        if self.is_done() {
+            return Err(Error::EpisodeOver {
+                slot: self.slot,
+                slots: self.episode_slots(),
+            });
+        }
+        let expected = self.num_vehicles();
+        if len != expected {
+            return Err(Error::Shape {
+                what,
+                expected,
+                got: len,
+            });
+        }
+        Ok(())
     }
 
     fn num_vehicles(&self) -> usize {
@@ -328,39 +396,27 @@ impl MultiAgentEnv for IovEnv {
     }
 
     fn step(&mut self, actions: &[f32]) -> Result<StepOutcome> {
-        let n_veh = self.num_agents();
-        if self.is_done() {
-            return Err(Error::EpisodeOver {
-                slot: self.slot,
-                slots: self.episode_slots(),
-            });
-        }
-        if actions.len() != n_veh {
-            return Err(Error::Shape {
-                what: "actions",
-                expected: n_veh,
-                got: actions.len(),
-            });
-        }
-        if let Some((index, &value)) = actions.iter().enumerate().find(|(_, a)| !a.is_finite()) {
-            return Err(Error::InvalidAction { index, value });
-        }
-        let clamped: Vec<f32>;
-        let actions = if actions.iter().all(|&a| !BidMapping::clamp(a).1) {
-            actions
-        } else {
-            clamped = actions.iter().map(|&a| BidMapping::clamp(a).0).collect();
-            &clamped
-        };
+        self.step_as(actions, self.scenario.agents.action)
+    }
+}
+
+impl IovEnv {
+    /// Clears every market with `bids` (one per vehicle, in [0, `bid_max`]), computes the slot's
+    /// metrics and moves to the next slot.
+    fn clear_with(&mut self, bids: &[f64]) -> Result<StepOutcome> {
+        let n_veh = self.num_vehicles();
         let t = self.slot + 1;
         let seed = self.seed;
         let ctx = ClearContext {
             mechanism: &self.scenario.market.mechanism,
             link: &self.link,
             requests: &self.requests,
-            actions,
-            bids: self.bids,
+            bids,
             capacity: self.scenario.market.vm_capacity,
+            coherence_ms: self.scenario.channel.coherence_ms,
+            latency_cap_ms: self.scenario.channel.latency_cap_ms,
+            seed,
+            slot: t,
         };
         let clear = |(r, m): (usize, &mut Market)| {
             let mut rng = stream(seed, Stream::Market, t, r as u64);
