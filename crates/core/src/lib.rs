@@ -31,6 +31,7 @@
 pub mod agents;
 pub mod atomic_file;
 pub mod channel;
+pub mod columns;
 pub mod config;
 pub mod env;
 pub mod error;
