@@ -1,6 +1,7 @@
 //! The summary table printed by `simulate`, `evaluate` and `train`: per-episode means with 95 %
 //! confidence intervals over episodes.
 
+use iovmarket::columns::columns;
 use iovmarket::metrics::EpisodeMetrics;
 
 /// Mean and 95 % CI half-width (normal approximation; 0 for a single sample).
@@ -17,25 +18,43 @@ pub fn mean_ci(xs: &[f64]) -> (f64, f64) {
     (mean, 1.96 * (var / n).sqrt())
 }
 
-/// Reads one per-episode figure from the episode totals.
-pub type Column = fn(&EpisodeMetrics) -> f64;
+/// Columns of [`EpisodeMetrics`] not shown: the episode's identity, and the configured welfare
+/// (it repeats one of the three welfare definitions, which are all shown).
+const HIDDEN: [&str; 3] = ["episode", "slots", "welfare"];
 
-/// The rows of the summary: name and per-episode value.
-pub fn rows() -> Vec<(&'static str, Column)> {
-    vec![
-        ("reward", |m| m.reward),
-        ("welfare (gains from trade)", |m| m.welfare_gains),
-        ("welfare (participants' utility)", |m| {
-            m.welfare_participants
-        }),
-        ("welfare (paper eq. 1)", |m| m.welfare_paper_eq1),
-        ("budget", |m| m.budget),
-        ("latency (ms)", |m| m.latency_ms),
-        ("trades", |m| m.trades as f64),
-        ("bidding buyers", |m| m.buyers as f64),
-        ("dropped requests", |m| m.dropped as f64),
-        ("IR violations", |m| m.ir_violations as f64),
-    ]
+/// The display name of a metric column; a column without one shows its field name.
+fn label(column: &'static str) -> &'static str {
+    match column {
+        "welfare_gains" => "welfare (gains from trade)",
+        "welfare_participants" => "welfare (participants' utility)",
+        "welfare_paper_eq1" => "welfare (paper eq. 1)",
+        "latency_ms" => "latency (ms)",
+        "buyers" => "bidding buyers",
+        "dropped" => "dropped requests",
+        "ir_violations" => "IR violations",
+        other => other,
+    }
+}
+
+/// The rows of the summary: every numeric column of [`EpisodeMetrics`] (from its `Serialize`
+/// derive) but the [`HIDDEN`] ones, as (label, one value per episode).
+pub fn rows(episodes: &[EpisodeMetrics]) -> Vec<(&'static str, Vec<f64>)> {
+    let table: Vec<_> = episodes
+        .iter()
+        .map(|e| columns(e).expect("EpisodeMetrics is a flat record"))
+        .collect();
+    let names = columns(&EpisodeMetrics::default()).expect("EpisodeMetrics is a flat record");
+    names
+        .iter()
+        .enumerate()
+        .filter(|(_, (name, _))| !HIDDEN.contains(name))
+        .map(|(k, (name, _))| {
+            (
+                label(name),
+                table.iter().map(|row| row[k].1.as_f64()).collect(),
+            )
+        })
+        .collect()
 }
 
 /// Renders the summary table of `episodes` under `title`.
@@ -49,8 +68,7 @@ pub fn table(title: &str, episodes: &[EpisodeMetrics]) -> String {
         "± 95% CI",
         "per slot"
     );
-    for (name, f) in rows() {
-        let xs: Vec<f64> = episodes.iter().map(f).collect();
+    for (name, xs) in rows(episodes) {
         let (mean, ci) = mean_ci(&xs);
         out += &format!(
             "{name:<32} {mean:>14.4} {ci:>12.4} {:>14.5}\n",
@@ -63,6 +81,22 @@ pub fn table(title: &str, episodes: &[EpisodeMetrics]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_episode_column_but_the_hidden_ones_is_a_row() {
+        let e = EpisodeMetrics {
+            trades: 4,
+            ir_violations: 1,
+            ..Default::default()
+        };
+        let rows = rows(&[e, e]);
+        let names: Vec<_> = rows.iter().map(|(n, _)| *n).collect();
+        let all = columns(&e).unwrap().len();
+        assert_eq!(names.len(), all - HIDDEN.len());
+        assert_eq!(names[0], "reward");
+        assert!(rows.contains(&("trades", vec![4.0, 4.0])));
+        assert!(rows.contains(&("IR violations", vec![1.0, 1.0])));
+    }
 
     #[test]
     fn mean_and_ci() {

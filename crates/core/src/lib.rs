@@ -32,6 +32,7 @@ pub mod agents;
 pub mod atomic_file;
 pub mod channel;
 pub mod check;
+pub mod columns;
 pub mod config;
 pub mod env;
 pub mod error;

@@ -38,10 +38,10 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train::train, m)?)?;
     m.add("ConfigError", py.get_type::<error::ConfigError>())?;
     m.add("EpisodeOverError", py.get_type::<error::EpisodeOverError>())?;
-    m.add("SLOT_FLOAT_FIELDS", metrics::SLOT_FLOATS.to_vec())?;
-    m.add("SLOT_INT_FIELDS", metrics::SLOT_INTS.to_vec())?;
-    m.add("EPISODE_FLOAT_FIELDS", metrics::EPISODE_FLOATS.to_vec())?;
-    m.add("EPISODE_INT_FIELDS", metrics::EPISODE_INTS.to_vec())?;
+    m.add("SLOT_FLOAT_FIELDS", metrics::slot_float_names())?;
+    m.add("SLOT_INT_FIELDS", metrics::slot_int_names())?;
+    m.add("EPISODE_FLOAT_FIELDS", metrics::episode_float_names())?;
+    m.add("EPISODE_INT_FIELDS", metrics::episode_int_names())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -13,8 +13,8 @@ use rayon::prelude::*;
 use crate::env::parse_bidder;
 use crate::error::{invalid_argument, IntoPyResult};
 use crate::metrics::{
-    episode_floats, episode_ints, slot_floats, slot_ints, EPISODE_FLOATS, EPISODE_INTS,
-    SLOT_FLOATS, SLOT_INTS,
+    episode_float_names, episode_int_names, episode_values, slot_float_names, slot_int_names,
+    slot_values,
 };
 use crate::scenario::PyScenario;
 
@@ -73,42 +73,34 @@ pub fn simulate<'py>(
     let d = PyDict::new(py);
     let seeds: Vec<u64> = (0..episodes).map(|e| episode_seed(seed, e)).collect();
     d.set_item("seed", PyArray1::from_vec(py, seeds))?;
-    for (k, name) in EPISODE_FLOATS.iter().enumerate() {
-        let col: Vec<f64> = runs.iter().map(|(m, _)| episode_floats(m)[k]).collect();
+    let (fnames, inames) = (episode_float_names(), episode_int_names());
+    let mut floats = vec![Vec::with_capacity(episodes); fnames.len()];
+    let mut ints = vec![Vec::with_capacity(episodes); inames.len()];
+    for (m, _) in &runs {
+        episode_values(m, |k, v| floats[k].push(v), |k, v| ints[k].push(v));
+    }
+    for (name, col) in fnames.into_iter().zip(floats) {
         d.set_item(name, PyArray1::from_vec(py, col))?;
     }
-    for (k, name) in EPISODE_INTS.iter().enumerate() {
-        let col: Vec<i64> = runs.iter().map(|(m, _)| episode_ints(m)[k]).collect();
+    for (name, col) in inames.into_iter().zip(ints) {
         d.set_item(name, PyArray1::from_vec(py, col))?;
     }
     if per_slot {
         let t = runs.first().map_or(0, |(_, s)| s.len());
-        let slots = PyDict::new(py);
-        for (k, name) in SLOT_FLOATS.iter().enumerate() {
-            let arr = PyArray2::<f64>::zeros(py, [episodes, t], false);
-            {
-                let mut rw = arr.readwrite();
-                let out = rw.as_slice_mut()?;
-                for (row, (_, s)) in out.chunks_exact_mut(t.max(1)).zip(&runs) {
-                    for (o, m) in row.iter_mut().zip(s) {
-                        *o = slot_floats(m)[k];
-                    }
-                }
+        let (fnames, inames) = (slot_float_names(), slot_int_names());
+        let mut floats = vec![Vec::with_capacity(episodes * t); fnames.len()];
+        let mut ints = vec![Vec::with_capacity(episodes * t); inames.len()];
+        for (_, s) in &runs {
+            for m in s {
+                slot_values(m, |k, v| floats[k].push(v), |k, v| ints[k].push(v));
             }
-            slots.set_item(name, arr)?;
         }
-        for (k, name) in SLOT_INTS.iter().enumerate() {
-            let arr = PyArray2::<i64>::zeros(py, [episodes, t], false);
-            {
-                let mut rw = arr.readwrite();
-                let out = rw.as_slice_mut()?;
-                for (row, (_, s)) in out.chunks_exact_mut(t.max(1)).zip(&runs) {
-                    for (o, m) in row.iter_mut().zip(s) {
-                        *o = slot_ints(m)[k];
-                    }
-                }
-            }
-            slots.set_item(name, arr)?;
+        let slots = PyDict::new(py);
+        for (name, col) in fnames.into_iter().zip(floats) {
+            slots.set_item(name, PyArray1::from_vec(py, col).reshape([episodes, t])?)?;
+        }
+        for (name, col) in inames.into_iter().zip(ints) {
+            slots.set_item(name, PyArray1::from_vec(py, col).reshape([episodes, t])?)?;
         }
         d.set_item("per_slot", slots)?;
     }

@@ -1,45 +1,43 @@
 //! `train`: MAPPO/IPPO training (`iovmarket-learn`) from Python, GIL released.
 
+use iovmarket::columns::{columns, Cell};
 use iovmarket::metrics::EpisodeMetrics;
-use iovmarket_learn::{EpochStats, TrainOptions};
+use iovmarket_learn::TrainOptions;
 use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use serde::Serialize;
 
 use crate::error::{invalid_argument, IntoPyResult};
 use crate::scenario::PyScenario;
 
-/// A named column read from a per-epoch or per-episode record.
-type Column<T> = (&'static str, fn(&T) -> f64);
-
-/// Per-epoch columns of the training curve.
-const CURVE: [Column<EpochStats>; 12] = [
-    ("reward", |e| e.reward),
-    ("welfare", |e| e.welfare),
-    ("welfare_gains", |e| e.welfare_gains),
-    ("welfare_participants", |e| e.welfare_participants),
-    ("welfare_paper_eq1", |e| e.welfare_paper_eq1),
-    ("budget", |e| e.budget),
-    ("latency_ms", |e| e.latency_ms),
-    ("trades", |e| e.trades),
-    ("dropped", |e| e.dropped),
-    ("policy_loss", |e| e.policy_loss),
-    ("value_loss", |e| e.value_loss),
-    ("entropy", |e| e.entropy),
-];
-
-/// Per-episode columns of the evaluation.
-const EVAL: [Column<EpisodeMetrics>; 9] = [
-    ("reward", |e| e.reward),
-    ("welfare", |e| e.welfare),
-    ("welfare_gains", |e| e.welfare_gains),
-    ("welfare_participants", |e| e.welfare_participants),
-    ("welfare_paper_eq1", |e| e.welfare_paper_eq1),
-    ("budget", |e| e.budget),
-    ("latency_ms", |e| e.latency_ms),
-    ("trades", |e| e.trades as f64),
-    ("dropped", |e| e.dropped as f64),
-];
+/// `{column: array}` of `records`, one array per numeric column of `T` (from its `Serialize`
+/// derive, as `template` has them): `int64` for integer fields, `float64` for float fields
+/// (`None` is NaN).
+fn table<'py, T: Serialize>(
+    py: Python<'py>,
+    records: &[T],
+    template: &T,
+) -> PyResult<Bound<'py, PyDict>> {
+    let flat = |r: &T| columns(r).map_err(|e| invalid_argument(e.to_string()));
+    let rows: Vec<_> = records.iter().map(flat).collect::<PyResult<_>>()?;
+    let d = PyDict::new(py);
+    for (k, (name, cell)) in flat(template)?.into_iter().enumerate() {
+        match cell {
+            Cell::Int(_) => {
+                let int = |c: &Cell| if let Cell::Int(v) = *c { v } else { 0 };
+                let col = rows.iter().map(|r| int(&r[k].1)).collect();
+                d.set_item(name, PyArray1::<i64>::from_vec(py, col))?;
+            }
+            Cell::Float(_) | Cell::Missing => {
+                let col = rows.iter().map(|r| r[k].1.as_f64()).collect();
+                d.set_item(name, PyArray1::<f64>::from_vec(py, col))?;
+            }
+            Cell::Text(_) => {}
+        }
+    }
+    Ok(d)
+}
 
 /// Trains `scenario`'s learner (`train` table) for `epochs` (default `train.epochs`), then plays
 /// `eval_episodes` held-out episodes from `eval_seed` with the deterministic policy. Returns
@@ -72,22 +70,11 @@ pub fn train<'py>(
             Ok((result, evaluation))
         })
         .py()?;
-    let curve = PyDict::new(py);
-    let epochs: Vec<i64> = result.curve.iter().map(|e| e.epoch as i64).collect();
-    curve.set_item("epoch", PyArray1::from_vec(py, epochs))?;
-    for (name, f) in CURVE {
-        curve.set_item(
-            name,
-            PyArray1::from_vec(py, result.curve.iter().map(f).collect()),
-        )?;
-    }
-    let eval = PyDict::new(py);
-    for (name, f) in EVAL {
-        eval.set_item(
-            name,
-            PyArray1::from_vec(py, evaluation.iter().map(f).collect()),
-        )?;
-    }
+    let curve = match result.curve.first() {
+        Some(first) => table(py, &result.curve, first)?,
+        None => PyDict::new(py),
+    };
+    let eval = table(py, &evaluation, &EpisodeMetrics::default())?;
     let out = PyDict::new(py);
     out.set_item("curve", curve)?;
     out.set_item("evaluation", eval)?;

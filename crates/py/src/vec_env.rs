@@ -14,7 +14,7 @@ use numpy::{
 use pyo3::prelude::*;
 
 use crate::error::{invalid_argument, IntoPyResult};
-use crate::metrics::{slot_floats, slot_ints, SLOT_FLOATS, SLOT_INTS};
+use crate::metrics::{slot_float_names, slot_int_names, slot_values};
 use crate::scenario::PyScenario;
 
 /// `n_envs` copies of one scenario, stepped together.
@@ -31,9 +31,9 @@ pub struct PyVecEnv {
     active: Py<PyArray2<f32>>,
     rewards: Py<PyArray1<f64>>,
     truncations: Py<PyArray1<bool>>,
-    /// `(len(SLOT_FLOATS), n_envs)`.
+    /// `(len(SLOT_FLOAT_FIELDS), n_envs)`.
     floats: Py<PyArray2<f64>>,
-    /// `(len(SLOT_INTS), n_envs)`.
+    /// `(len(SLOT_INT_FIELDS), n_envs)`.
     ints: Py<PyArray2<i64>>,
 }
 
@@ -79,8 +79,8 @@ impl PyVecEnv {
             active: PyArray2::zeros(py, [n_envs, n_agents], false).unbind(),
             rewards: PyArray1::zeros(py, n_envs, false).unbind(),
             truncations: PyArray1::zeros(py, n_envs, false).unbind(),
-            floats: PyArray2::zeros(py, [SLOT_FLOATS.len(), n_envs], false).unbind(),
-            ints: PyArray2::zeros(py, [SLOT_INTS.len(), n_envs], false).unbind(),
+            floats: PyArray2::zeros(py, [slot_float_names().len(), n_envs], false).unbind(),
+            ints: PyArray2::zeros(py, [slot_int_names().len(), n_envs], false).unbind(),
             inner,
         })
     }
@@ -216,12 +216,12 @@ impl PyVecEnv {
             for (e, o) in outcomes.iter().enumerate() {
                 out.rewards[e] = o.reward;
                 out.truncations[e] = o.truncated;
-                for (k, v) in slot_floats(&o.metrics).into_iter().enumerate() {
-                    out.floats[k * n + e] = v;
-                }
-                for (k, v) in slot_ints(&o.metrics).into_iter().enumerate() {
-                    out.ints[k * n + e] = v;
-                }
+                let (floats, ints) = (&mut out.floats, &mut out.ints);
+                slot_values(
+                    &o.metrics,
+                    |k, v| floats[k * n + e] = v,
+                    |k, v| ints[k * n + e] = v,
+                );
             }
             Ok(())
         })

@@ -19,6 +19,10 @@ pub mod method {
     pub const MCAFEE_TRUTHFUL: &str = "mcafee_truthful";
     /// IPPO bidders (no centralised critic) on McAfee markets.
     pub const IPPO: &str = "ippo";
+    /// Latency-aware truthful bidders on McAfee markets (a reference).
+    pub const LATENCY_AWARE: &str = "latency_aware";
+    /// The best uniform shading on the training seeds, on McAfee markets (a reference).
+    pub const BEST_SHADING: &str = "best_shading";
 }
 
 /// Means (and 95 % CI half-widths) per (method, vehicles, metric).

@@ -13,7 +13,7 @@
 //! most (the first of the next timestep).
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 
 use super::{number, RawFrame, TIME_EPS};
 use crate::error::{Error, Result};
@@ -21,17 +21,52 @@ use crate::error::{Error, Result};
 /// The columns the replay needs.
 const COLUMNS: [&str; 4] = ["timestep_time", "vehicle_id", "vehicle_x", "vehicle_y"];
 
+/// The `csv` reader of the rows after the header.
+type Rows = csv::Reader<KeepBlankLines<BufReader<File>>>;
+
 #[derive(Debug)]
 pub(super) struct CsvReader {
     /// The file until its header is read.
     head: Option<BufReader<File>>,
     /// The rows after the header, with the indices of the [`COLUMNS`].
-    rows: Option<(csv::Reader<BufReader<File>>, [usize; 4])>,
+    rows: Option<(Rows, [usize; 4])>,
     /// Lines up to and including the header (the `csv` reader counts from the line after it).
     header_line: usize,
     record: csv::StringRecord,
     /// A row read ahead: it starts the next timestep.
     pending: Option<CsvRow>,
+}
+
+/// Gives every empty line a space, so that the `csv` reader, which skips empty lines without
+/// counting them into the next record's position, reports each row's own line; blank rows are
+/// skipped by [`CsvReader`] instead.
+#[derive(Debug)]
+struct KeepBlankLines<R> {
+    inner: R,
+    at_line_start: bool,
+}
+
+impl<R: BufRead> Read for KeepBlankLines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let avail = self.inner.fill_buf()?;
+        if avail.is_empty() || buf.is_empty() {
+            return Ok(0);
+        }
+        if self.at_line_start && (avail[0] == b'\n' || avail[0] == b'\r') {
+            buf[0] = b' ';
+            self.at_line_start = false;
+            return Ok(1);
+        }
+        let n = avail.len().min(buf.len());
+        let end = avail[..n]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(n, |i| i + 1);
+        buf[..end].copy_from_slice(&avail[..end]);
+        self.at_line_start = avail[end - 1] == b'\n';
+        self.inner.consume(end);
+        Ok(end)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -92,7 +127,10 @@ impl CsvReader {
             .has_headers(false)
             .flexible(true)
             .trim(csv::Trim::All)
-            .from_reader(file);
+            .from_reader(KeepBlankLines {
+                inner: file,
+                at_line_start: true,
+            });
         self.rows = Some((reader, cols));
         Ok(())
     }
@@ -199,7 +237,10 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn read_all(text: &str) -> Result<Vec<(f64, usize, Vec<(String, f64, f64, usize)>)>> {
+    /// (time, line, [(id, x, y, line)]) of each timestep.
+    type Frames = Vec<(f64, usize, Vec<(String, f64, f64, usize)>)>;
+
+    fn read_all(text: &str) -> Result<Frames> {
         let mut f = tempfile::NamedTempFile::new().unwrap();
         f.write_all(text.as_bytes()).unwrap();
         let mut r = CsvReader::new(BufReader::new(File::open(f.path()).unwrap()));
