@@ -35,26 +35,38 @@ fn quick_reproduction_writes_every_output_and_is_repeatable() {
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     run(&a);
 
-    // 7 methods × 2 IoV counts × 1 seed, numeric metrics.
+    // (9 methods under "L in ms" + 7 under "L in s") × 2 IoV counts × 1 seed, numeric
+    // metrics; only best_shading has a shading.
     let results = csv_rows(&a.join("results.csv"));
-    assert_eq!(results.len(), 14);
+    assert_eq!(results.len(), 32);
     for row in &results {
-        for cell in &row[4..] {
+        assert!(row[0] == "ms" || row[0] == "s", "{row:?}");
+        for cell in row[2..].iter().filter(|c| !c.is_empty()) {
             assert!(cell.parse::<f64>().unwrap().is_finite(), "{row:?}");
         }
+        assert_eq!(
+            row.len() - row.iter().filter(|c| c.is_empty()).count() == row.len(),
+            row[1] == "best_shading",
+            "{row:?}"
+        );
         assert_eq!(row.last().unwrap(), "0", "IR violations in {row:?}");
     }
-    assert_eq!(csv_rows(&a.join("summary.csv")).len(), 14 * 8);
-    // 3 learned methods × 2 IoV counts × 2 epochs.
-    assert_eq!(csv_rows(&a.join("training_curves.csv")).len(), 12);
+    // 12 metrics per row, plus the chosen shading of best_shading's 4 rows.
+    assert_eq!(csv_rows(&a.join("summary.csv")).len(), 32 * 12 + 4);
+    // (3 learned methods under "L in ms" + Ours under "L in s") × 2 IoV counts × 2 epochs.
+    assert_eq!(csv_rows(&a.join("training_curves.csv")).len(), 16);
 
-    for stem in [
+    let stems = [
         "fig2_reward",
         "fig3_welfare",
         "fig4_budget",
         "fig5_latency",
         "training_curves",
-    ] {
+    ];
+    for stem in ["ms", "s"]
+        .into_iter()
+        .flat_map(|r| stems.map(|s| format!("{s}_{r}")))
+    {
         let png = std::fs::read(a.join("figures").join(format!("{stem}.png"))).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{stem}.png");
         let svg = std::fs::read_to_string(a.join("figures").join(format!("{stem}.svg"))).unwrap();
@@ -70,7 +82,13 @@ fn quick_reproduction_writes_every_output_and_is_repeatable() {
             "{claim} missing from REPRODUCTION.md"
         );
     }
-    assert!(md.contains("figures/fig2_reward.png"));
+    assert!(md.contains("figures/fig2_reward_ms.png") && md.contains("figures/fig2_reward_s.png"));
+    assert!(md.contains("Which claims hold under which reading"));
+    assert!(
+        md.contains("Ours vs latency-aware bidders")
+            && md.contains("Ours vs the best uniform shading")
+    );
+    assert!(md.contains("p50 / p99 / max"));
     let run_json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(a.join("run.json")).unwrap()).unwrap();
     assert_eq!(run_json["command"], "reproduce");

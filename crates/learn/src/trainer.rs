@@ -235,12 +235,8 @@ impl<E: MultiAgentEnv> Trainer<E> {
             })?;
         }
         let rollout_s = start.elapsed().as_secs_f64();
-        self.batch.build(
-            &self.workers,
-            &self.critic,
-            &self.value_norm,
-            &self.train,
-        );
+        self.batch
+            .build(&self.workers, &self.critic, &self.value_norm, &self.train);
         let u = self.update()?;
         let elapsed = start.elapsed().as_secs_f64();
         let episodes: Vec<_> = self.workers.iter().map(|w| &w.buf.episode).collect();

@@ -368,7 +368,11 @@ mod tests {
         assert_eq!(m.bid(ActionKind::Absolute, 0.5, 0.3), 0.5f32 as f64 * 1.2);
         assert_eq!(m.action(ActionKind::Absolute, 2.4, 0.3), 1.0);
         assert!((m.action(ActionKind::Absolute, 0.6, 0.3) - 0.5).abs() < 1e-6);
-        assert_eq!(m.bid(ActionKind::Relative, 1.0, 1.0), 1.2, "capped at bid_max");
+        assert_eq!(
+            m.bid(ActionKind::Relative, 1.0, 1.0),
+            1.2,
+            "capped at bid_max"
+        );
         assert_eq!(m.action(ActionKind::Relative, 0.3, 0.0), 0.0);
     }
 

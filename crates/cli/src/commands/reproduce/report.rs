@@ -13,9 +13,9 @@ use serde::Serialize;
 
 use super::jobs::{CurveRow, ResultRow};
 use super::plan::{Bidding, Method, Plan, Reading, READINGS};
-use crate::report::claims::method;
 use crate::output::write_atomic;
 use crate::report::chart::{svg_to_png, Chart, Series};
+use crate::report::claims::method;
 use crate::report::claims::{Claim, Table};
 use crate::summary::mean_ci;
 
@@ -80,7 +80,12 @@ pub(super) fn summarise(results: &[ResultRow], plan: &Plan) -> Vec<SummaryRow> {
 }
 
 /// Mean training reward (and CI) per epoch over seeds, for `id` at `vehicles` under `reading`.
-fn curve_points(curves: &[CurveRow], reading: &str, id: &str, vehicles: usize) -> Vec<(f64, f64, f64)> {
+fn curve_points(
+    curves: &[CurveRow],
+    reading: &str,
+    id: &str,
+    vehicles: usize,
+) -> Vec<(f64, f64, f64)> {
     let rows: Vec<&CurveRow> = curves
         .iter()
         .filter(|c| c.reading == reading && c.method == id && c.vehicles == vehicles)
@@ -100,7 +105,12 @@ fn curve_points(curves: &[CurveRow], reading: &str, id: &str, vehicles: usize) -
 }
 
 /// Mean training reward per epoch over seeds, for `id` at `vehicles` under `reading`.
-pub(super) fn mean_curve(curves: &[CurveRow], reading: &str, id: &str, vehicles: usize) -> Vec<f64> {
+pub(super) fn mean_curve(
+    curves: &[CurveRow],
+    reading: &str,
+    id: &str,
+    vehicles: usize,
+) -> Vec<f64> {
     curve_points(curves, reading, id, vehicles)
         .into_iter()
         .map(|p| p.1)
@@ -204,7 +214,13 @@ pub(super) fn write_figures(
     }
     for m in methods.iter().filter(|m| {
         !matches!(m.bidding, Bidding::Learned { .. })
-            && (m.paper || [method::LATENCY_AWARE, method::BEST_SHADING, method::MCAFEE_TRUTHFUL].contains(&m.id))
+            && (m.paper
+                || [
+                    method::LATENCY_AWARE,
+                    method::BEST_SHADING,
+                    method::MCAFEE_TRUTHFUL,
+                ]
+                .contains(&m.id))
     }) {
         let r = table.mean(m.id, vmax, "reward");
         series.push(Series {
@@ -354,7 +370,11 @@ pub(super) fn reproduction_md(plan: &Plan, sections: &[Section], base: &Scenario
             for sec in sections {
                 s += &format!(
                     " {} |",
-                    if sec.claims_ext[k].holds { "holds" } else { "does not hold" }
+                    if sec.claims_ext[k].holds {
+                        "holds"
+                    } else {
+                        "does not hold"
+                    }
                 );
             }
             s.push('\n');
@@ -385,10 +405,13 @@ pub(super) fn reproduction_md(plan: &Plan, sections: &[Section], base: &Scenario
             Bidding::Fixed(BidderKind::Truthful) => "truthful".to_string(),
             Bidding::Fixed(BidderKind::Random) => "uniform random in [0, bid_max]".to_string(),
             Bidding::Fixed(BidderKind::LatencyAware) => {
-                "max(0, u_v − λ · 8 c_s / R̂_v): truthful minus the latency cost of the own trade".to_string()
+                "max(0, u_v − λ · 8 c_s / R̂_v): truthful minus the latency cost of the own trade"
+                    .to_string()
             }
             Bidding::Fixed(k) => k.to_string(),
-            Bidding::BestShading => "F* · u_v, F* ∈ {0, 0.05, …, 1.5} best on the training seeds".to_string(),
+            Bidding::BestShading => {
+                "F* · u_v, F* ∈ {0, 0.05, …, 1.5} best on the training seeds".to_string()
+            }
             Bidding::Learned {
                 critic: CriticKind::Centralised,
                 observation,
@@ -421,9 +444,17 @@ pub(super) fn reproduction_md(plan: &Plan, sections: &[Section], base: &Scenario
         let shadings: Vec<String> = plan
             .vehicles
             .iter()
-            .map(|&v| format!("{v} IoVs: F* = {:.2}", t.mean(method::BEST_SHADING, v, "shading")))
+            .map(|&v| {
+                format!(
+                    "{v} IoVs: F* = {:.2}",
+                    t.mean(method::BEST_SHADING, v, "shading")
+                )
+            })
             .collect();
-        s += &format!("- Best shading chosen on the training seeds (mean over seeds): {}.\n", shadings.join("; "));
+        s += &format!(
+            "- Best shading chosen on the training seeds (mean over seeds): {}.\n",
+            shadings.join("; ")
+        );
         s += "\n## Claims (MAPPO with the extended observation)\n\n";
         s += &claims_md(&sec.claims_ext);
         if let Some(paper) = &sec.claims_paper {
@@ -433,7 +464,10 @@ pub(super) fn reproduction_md(plan: &Plan, sections: &[Section], base: &Scenario
         for (metric, name) in [
             ("reward", "Reward"),
             ("welfare_gains", "Social welfare (gains from trade)"),
-            ("welfare_participants", "Social welfare (participants' utility)"),
+            (
+                "welfare_participants",
+                "Social welfare (participants' utility)",
+            ),
             ("welfare_paper_eq1", "Social welfare (paper's eq. 1)"),
             ("budget", "Budget"),
             ("latency_ms", "Latency (ms)"),
