@@ -171,6 +171,8 @@ pub struct SlotMetrics {
     pub mean_buyer_utility: f64,
     /// Individual-rationality violations (must be 0).
     pub ir_violations: usize,
+    /// Actions outside [0, 1] clamped into it before bidding (`agents::BidMapping::clamp`).
+    pub clamped_actions: usize,
 }
 
 impl SlotMetrics {
@@ -213,6 +215,7 @@ impl SlotMetrics {
                 buyer_surplus / buyers as f64
             },
             ir_violations: ir_violations(trades),
+            clamped_actions: 0,
         }
     }
 }

@@ -21,13 +21,14 @@ pub const SLOT_FLOATS: [&str; 8] = [
 ];
 
 /// Integer columns of [`SlotMetrics`], in the order of [`slot_ints`].
-pub const SLOT_INTS: [&str; 6] = [
+pub const SLOT_INTS: [&str; 7] = [
     "slot",
     "trades",
     "buyers",
     "sellers",
     "dropped",
     "ir_violations",
+    "clamped_actions",
 ];
 
 /// Float columns of [`EpisodeMetrics`], in the order of [`episode_floats`].
@@ -66,7 +67,7 @@ pub fn slot_floats(m: &SlotMetrics) -> [f64; 8] {
 }
 
 /// The integer fields of a slot.
-pub fn slot_ints(m: &SlotMetrics) -> [i64; 6] {
+pub fn slot_ints(m: &SlotMetrics) -> [i64; 7] {
     [
         m.slot as i64,
         m.trades as i64,
@@ -74,6 +75,7 @@ pub fn slot_ints(m: &SlotMetrics) -> [i64; 6] {
         m.sellers as i64,
         m.dropped as i64,
         m.ir_violations as i64,
+        m.clamped_actions as i64,
     ]
 }
 
