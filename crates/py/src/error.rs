@@ -62,7 +62,7 @@ pub fn invalid_argument(message: impl Into<String>) -> PyErr {
     PyValueError::new_err(message.into())
 }
 
-/// `?`-friendly conversion of core and learner results.
+/// `?`-friendly conversion of core results (learner results: `.map_err(learn_to_py)`).
 pub trait IntoPyResult<T> {
     /// The result with its error converted by [`to_py`].
     ///
@@ -74,11 +74,5 @@ pub trait IntoPyResult<T> {
 impl<T> IntoPyResult<T> for iovmarket::Result<T> {
     fn py(self) -> PyResult<T> {
         self.map_err(to_py)
-    }
-}
-
-impl<T> IntoPyResult<T> for iovmarket_learn::Result<T> {
-    fn py(self) -> PyResult<T> {
-        self.map_err(learn_to_py)
     }
 }

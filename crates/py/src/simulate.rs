@@ -59,7 +59,7 @@ pub fn simulate<'py>(
         return Err(invalid_argument("episodes must be >= 1"));
     }
     parse_bidder(bidder)?;
-    let kind: BidderKind = bidder.parse().py()?;
+    let kind = bidder.parse::<BidderKind>().py()?;
     let s = &scenario.inner;
     let runs: Vec<Episode> = py
         .detach(|| {

@@ -6,7 +6,7 @@ use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::error::{invalid_argument, IntoPyResult};
+use crate::error::{invalid_argument, learn_to_py};
 use crate::scenario::PyScenario;
 
 /// A named column read from a per-epoch or per-episode record.
@@ -71,7 +71,7 @@ pub fn train<'py>(
             };
             Ok((result, evaluation))
         })
-        .py()?;
+        .map_err(learn_to_py)?;
     let curve = PyDict::new(py);
     let epochs: Vec<i64> = result.curve.iter().map(|e| e.epoch as i64).collect();
     curve.set_item("epoch", PyArray1::from_vec(py, epochs))?;
