@@ -175,6 +175,8 @@ pub struct SlotMetrics {
     pub ir_violations: usize,
     /// Transfers that missed the delivery deadline `channel.latency_cap_ms` (M10).
     pub late_deliveries: usize,
+    /// Actions outside [0, 1] clamped into it before bidding (`agents::BidMapping::clamp`).
+    pub clamped_actions: usize,
 }
 
 impl SlotMetrics {
@@ -218,6 +220,7 @@ impl SlotMetrics {
             },
             ir_violations: ir_violations(trades),
             late_deliveries: trades.iter().filter(|t| t.late).count(),
+            clamped_actions: 0,
         }
     }
 }

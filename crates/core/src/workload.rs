@@ -142,7 +142,14 @@ impl SizeTable {
     /// Draws one size uniformly from the table.
     #[inline]
     pub fn sample(&self, rng: &mut impl Rng) -> u32 {
-        self.sizes[rng.gen_range(0..self.sizes.len())]
+        self.pick(rng.gen())
+    }
+
+    /// The size that a uniform 64-bit `word` selects (multiply-shift: one word per draw, never a
+    /// rejection loop, so callers consume a fixed number of words; bias below len / 2⁶⁴).
+    #[inline]
+    pub fn pick(&self, word: u64) -> u32 {
+        self.sizes[((u128::from(word) * self.sizes.len() as u128) >> 64) as usize]
     }
 
     /// The largest valuation u_v of any size in the table (M6).
@@ -181,7 +188,7 @@ impl Requests {
     }
 
     /// M5: each vehicle in `range` (that is on the map) without a pending request gets one
-    /// with probability `p`. One uniform draw per vehicle, so streams stay aligned.
+    /// with probability `p`; see [`RequestsChunk::arrive`] for the draws.
     pub fn arrive(
         &mut self,
         range: std::ops::Range<usize>,
@@ -257,13 +264,19 @@ pub struct RequestsChunk<'a> {
 }
 
 impl RequestsChunk<'_> {
-    /// M5 for the vehicles of this chunk (`active` has one entry per vehicle of the chunk); see
-    /// [`Requests::arrive`].
+    /// M5 for the vehicles of this chunk (`active` has one entry per vehicle of the chunk).
+    ///
+    /// Every vehicle consumes exactly two words of `rng` per slot, an arrival draw and a size
+    /// draw, whether or not it is on the map, already waiting or gets a request: vehicle i's
+    /// draws sit at a fixed place in the (slot, chunk) stream, i.e. they are keyed by (slot,
+    /// vehicle). So a bid, which changes who is still waiting, never shifts anyone's arrivals or
+    /// sizes, and two methods run from one seed see common random numbers.
     pub fn arrive(&mut self, active: &[bool], p: f64, table: &SizeTable, rng: &mut impl Rng) {
         for (v, &on) in active.iter().enumerate().take(self.pending.len()) {
             let u: f64 = rng.gen();
+            let word: u64 = rng.gen();
             if on && !self.pending[v] && u < p {
-                let size = table.sample(rng);
+                let size = table.pick(word);
                 self.pending[v] = true;
                 self.size[v] = size;
                 self.value[v] = valuation(size);
@@ -348,5 +361,29 @@ mod tests {
         }
         assert_eq!(dropped, 2);
         assert!(r.pending.iter().all(|&p| !p));
+    }
+
+    /// Regression (issue 10): a vehicle's arrival and size draws do not depend on whether the
+    /// other vehicles are still waiting (which bids decide), so methods share random numbers.
+    #[test]
+    fn arrivals_do_not_shift_with_other_vehicles_waiting() {
+        let t = SizeTable::meqsum();
+        let (mut a, mut b) = (Requests::new(64), Requests::new(64));
+        for v in (0..64).step_by(3) {
+            b.pending[v] = true;
+        }
+        for r in [&mut a, &mut b] {
+            let mut rng = stream(5, Stream::Requests, 1, 0);
+            r.arrive(0..64, &[true; 64], 0.5, &t, &mut rng);
+        }
+        let fresh = (0..64).filter(|v| v % 3 != 0);
+        for v in fresh {
+            assert_eq!(
+                (a.pending[v], a.size[v]),
+                (b.pending[v], b.size[v]),
+                "vehicle {v}"
+            );
+        }
+        assert!(a.pending.iter().filter(|&&p| p).count() > 10);
     }
 }

@@ -38,9 +38,10 @@ pub fn to_py(err: iovmarket::Error) -> PyErr {
         E::Config { .. } | E::ConfigParse(_) | E::InputFile { .. } => ConfigError::new_err(msg),
         E::Io { .. } => PyOSError::new_err(msg),
         E::EpisodeOver { .. } => EpisodeOverError::new_err(msg),
-        E::InvalidAction { .. } | E::Shape { .. } | E::InvalidOrder { .. } => {
-            PyValueError::new_err(msg)
-        }
+        E::InvalidAction { .. }
+        | E::InvalidBid { .. }
+        | E::Shape { .. }
+        | E::InvalidOrder { .. } => PyValueError::new_err(msg),
     }
 }
 
@@ -62,7 +63,7 @@ pub fn invalid_argument(message: impl Into<String>) -> PyErr {
     PyValueError::new_err(message.into())
 }
 
-/// `?`-friendly conversion of core and learner results.
+/// `?`-friendly conversion of core results (learner results: `.map_err(learn_to_py)`).
 pub trait IntoPyResult<T> {
     /// The result with its error converted by [`to_py`].
     ///
@@ -74,11 +75,5 @@ pub trait IntoPyResult<T> {
 impl<T> IntoPyResult<T> for iovmarket::Result<T> {
     fn py(self) -> PyResult<T> {
         self.map_err(to_py)
-    }
-}
-
-impl<T> IntoPyResult<T> for iovmarket_learn::Result<T> {
-    fn py(self) -> PyResult<T> {
-        self.map_err(learn_to_py)
     }
 }

@@ -5,7 +5,7 @@ use iovmarket::env::{IovEnv, MultiAgentEnv};
 use iovmarket::metrics::{EpisodeMetrics, SlotMetrics};
 use iovmarket::simulation::{episode_seed, run_episode};
 use iovmarket::Scenario;
-use numpy::{PyArray1, PyArray2, PyArrayMethods};
+use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use rayon::prelude::*;
@@ -59,7 +59,7 @@ pub fn simulate<'py>(
         return Err(invalid_argument("episodes must be >= 1"));
     }
     parse_bidder(bidder)?;
-    let kind: BidderKind = bidder.parse().py()?;
+    let kind = bidder.parse::<BidderKind>().py()?;
     let s = &scenario.inner;
     let runs: Vec<Episode> = py
         .detach(|| {

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde::Serialize;
 
-use crate::error::{invalid_argument, IntoPyResult};
+use crate::error::{invalid_argument, learn_to_py};
 use crate::scenario::PyScenario;
 
 /// `{column: array}` of `records`, one array per numeric column of `T` (from its `Serialize`
@@ -69,7 +69,7 @@ pub fn train<'py>(
             };
             Ok((result, evaluation))
         })
-        .py()?;
+        .map_err(learn_to_py)?;
     let curve = match result.curve.first() {
         Some(first) => table(py, &result.curve, first)?,
         None => PyDict::new(py),

@@ -78,3 +78,23 @@ def test_episode_over_and_bad_actions_are_python_exceptions(small) -> None:
     core.reset(1)
     with pytest.raises(ValueError, match="expected length 12"):
         core.step(np.zeros(3, dtype=np.float32))
+
+
+def test_typed_choices_keep_their_keys_and_override_names() -> None:
+    """Issue 10: mechanism and bidder became enums; the TOML keys, ``--set`` names and
+    ``table__key`` overrides stay as they were."""
+    env = iovmarket.parallel_env(
+        market__mechanism="kda", market__kda_k=0.25, agents__bidder="shaded:0.8", train__lr=0.01
+    )
+    s = env.scenario
+    assert (s.mechanism, s.bidder) == ("kda", "shaded:0.8")
+    toml = s.to_toml()
+    for line in ['mechanism = "kda"', "kda_k = 0.25", 'bidder = "shaded:0.8"', "lr = 0.01"]:
+        assert line in toml, toml
+    assert "gamma = 0.95" in toml  # the [train] table is written out in full
+    with pytest.raises(ConfigError, match=r"train\.foo.*unknown config key"):
+        iovmarket.parallel_env(train__foo=1)
+    with pytest.raises(ConfigError, match=r"train\.lr"):
+        iovmarket.parallel_env(train__lr=-1.0)
+    with pytest.raises(ConfigError, match=r"agents\.bidder"):
+        iovmarket.parallel_env(agents__bidder="shaded:x")

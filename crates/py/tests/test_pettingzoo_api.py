@@ -131,3 +131,32 @@ def test_action_forms_are_equivalent(small) -> None:
         env.reset(seed=1)
         results.append([env.step(actions)[1]["vehicle_0"] for _ in range(5)])
     assert all(r == results[0] for r in results)
+
+
+def test_space_bounds_are_tight_enough_to_fail(small) -> None:
+    """Issue 10: the bounds come from the core's ObservationLayout; a valuation above the size
+    table's largest, or a price above ``bid_max``, is outside the space."""
+    env = iovmarket.parallel_env(**small)
+    obs, _ = env.reset(seed=1)
+    a = env.possible_agents[0]
+    space = env.observation_space(a)
+    assert space.contains(obs[a])
+    rsus = env.scenario.rsus
+    too_valuable = obs[a].copy()
+    too_valuable[rsus + 2] = np.float32(env.scenario.bid_max)  # above ln(1 + 1989/1000)
+    assert not space.contains(too_valuable)
+    too_dear = obs[a].copy()
+    too_dear[rsus] = np.float32(env.scenario.bid_max * 1.01)
+    assert not space.contains(too_dear)
+    state = env.state()
+    assert env.state_space.contains(state)
+    state[1] = 1.5  # a seller share above 1
+    assert not env.state_space.contains(state)
+
+
+def test_clamped_actions_are_counted_in_the_infos(small) -> None:
+    env = iovmarket.parallel_env(**small)
+    env.reset(seed=0)
+    actions = {a: np.array([1.5], dtype=np.float32) for a in env.agents}
+    _, _, _, _, infos = env.step(actions)
+    assert all(info["clamped_actions"] == len(env.possible_agents) for info in infos.values())

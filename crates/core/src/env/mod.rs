@@ -134,10 +134,26 @@ impl IovEnv {
     /// An env for `scenario` (validated when it was built), not yet reset.
     ///
     /// # Errors
-    /// An unreadable size trace or mobility trace.
+    /// An unreadable size trace or mobility trace; [`Error::Config`] for `market.bid_max` when
+    /// it is below the largest valuation of the size table (a truthful bid would be capped, so
+    /// `truthful` would silently stop being truthful).
     pub fn new(scenario: Scenario) -> Result<Self> {
         let mobility = mobility::build(&scenario.scenario, &scenario.mobility)?;
         let sizes = SizeTable::from_config(&scenario.workload)?;
+        let (bid_max, max_valuation) = (scenario.market.bid_max, sizes.max_valuation());
+        if max_valuation > bid_max {
+            let table = match scenario.workload.size_trace.as_str() {
+                "" => "the MeQSum size table".to_string(),
+                path => format!("workload.size_trace `{path}`"),
+            };
+            return Err(Error::config(
+                "market.bid_max",
+                format!(
+                    "{bid_max} is below the largest valuation {max_valuation:.4} of {table}; \
+                     raise market.bid_max to at least {max_valuation:.4}"
+                ),
+            ));
+        }
         let link = LinkBudget::new(&scenario.channel);
         let rsus = RsuLayout::new(&scenario.scenario);
         let layout = ObservationLayout::new(&scenario, sizes.max_valuation());
@@ -326,7 +342,11 @@ impl IovEnv {
         );
         let out = self.clear_with(&buf);
         self.bid_buf = buf;
-        out
+        let mut out = out?;
+        let clamped = actions.iter().filter(|&&a| BidMapping::clamp(a).1).count();
+        self.last.clamped_actions = clamped;
+        out.metrics.clamped_actions = clamped;
+        Ok(out)
     }
 
     /// An episode still running and `len` values, one per vehicle, for the coming step.
@@ -572,5 +592,90 @@ mod tests {
             let o = single.step(&actions[80..160]).unwrap();
             assert_eq!(outs[1].reward.to_bits(), o.reward.to_bits());
         }
+    }
+
+    /// Regression (issue 10): state feature 1 was VMs / M, always 1.0.
+    #[test]
+    fn state_carries_the_seller_share_of_each_market() {
+        let mut env = IovEnv::new(Scenario::default()).unwrap();
+        env.reset(2).unwrap();
+        let mut st = vec![0.0; env.state_dim()];
+        env.state(&mut st).unwrap();
+        let l = *env.layout();
+        let mut below_one = 0;
+        for (r, m) in env.markets.iter().enumerate() {
+            let share = st[l.state_of(r, STATE_SELLER_SHARE)];
+            let want = 5.0 / (m.pending as f64 + 5.0);
+            assert_eq!(share, want as f32);
+            below_one += (share < 1.0) as usize;
+        }
+        assert!(below_one > 0, "some market has buyers at reset");
+    }
+
+    /// Out-of-range actions are clamped (by `BidMapping::clamp`) and counted in the infos.
+    #[test]
+    fn clamped_actions_are_counted() {
+        let mut env = IovEnv::new(Scenario::default()).unwrap();
+        env.reset(0).unwrap();
+        let mut a = vec![0.5f32; 80];
+        a[3] = 1.5;
+        a[9] = -0.25;
+        let clamped = env.step(&a).unwrap().metrics.clamped_actions;
+        assert_eq!(clamped, 2);
+        assert_eq!(env.step(&[1.0; 80]).unwrap().metrics.clamped_actions, 0);
+    }
+
+    /// Regression (issue 10): buffers of the wrong length were filled partly, silently.
+    #[test]
+    fn buffers_of_the_wrong_length_are_errors() {
+        let mut env = IovEnv::new(Scenario::default()).unwrap();
+        env.reset(0).unwrap();
+        let shape = |r: Result<()>| matches!(r, Err(Error::Shape { .. }));
+        assert!(shape(env.observe(&mut vec![0.0; 80 * 13 - 1])));
+        assert!(shape(env.observe(&mut vec![0.0; 80 * 13 + 13])));
+        assert!(shape(env.state(&mut [0.0; 24])));
+        assert!(shape(env.active(&mut vec![0.0; 81])));
+        let ve = VecEnv::new(&Scenario::default(), 2).unwrap();
+        assert!(shape(ve.observe(&mut vec![0.0; 80 * 13])));
+        assert!(shape(ve.state(&mut [0.0; 25])));
+        assert!(shape(ve.active(&mut vec![0.0; 161])));
+        assert!(ve.active(&mut vec![0.0; 160]).is_ok());
+    }
+
+    /// Regression (issue 10): a size trace with valuations above `bid_max` made `truthful`
+    /// bids silently capped.
+    #[test]
+    fn bid_max_below_the_largest_valuation_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sizes.csv");
+        std::fs::write(&path, "100\n5000\n").unwrap();
+        let overrides = [("workload.size_trace".to_string(), format!("{path:?}"))];
+        let s = Scenario::from_toml("", &overrides).unwrap();
+        let e = IovEnv::new(s.clone()).unwrap_err().to_string();
+        assert!(e.contains("market.bid_max") && e.contains("1.2"), "{e}");
+        assert!(e.contains("1.7918") && e.contains("sizes.csv"), "{e}");
+        let mut ok = s;
+        ok.market.bid_max = 1.8;
+        assert!(IovEnv::new(ok).is_ok());
+    }
+
+    #[test]
+    fn the_layout_names_every_offset_once() {
+        let env = IovEnv::new(Scenario::default()).unwrap();
+        let l = env.layout();
+        let mut seen = vec![0; l.obs_dim()];
+        let mut mark = |i: usize| seen[i] += 1;
+        l.shares().for_each(&mut mark);
+        mark(l.price());
+        mark(l.rate());
+        mark(l.valuation().unwrap());
+        mark(l.has_request().unwrap());
+        mark(l.waited().unwrap());
+        l.rsu_one_hot().unwrap().for_each(&mut mark);
+        assert!(seen.iter().all(|&c| c == 1), "{seen:?}");
+        assert_eq!(l.slot_fraction() + 1, l.state_dim());
+        let high = l.observation_high();
+        assert!((high[l.valuation().unwrap()] - 1.0949).abs() < 1e-3);
+        assert_eq!(high[l.price()], 1.2);
     }
 }

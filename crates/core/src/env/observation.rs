@@ -225,7 +225,6 @@ impl IovEnv {
         let l = &self.layout;
         check_len("state", out, l.state_dim())?;
         let v_total = self.num_vehicles().max(1) as f64;
-        let vms = self.scenario.scenario.vms_per_rsu as f64;
         for (m, o) in self.markets.iter().zip(out.chunks_exact_mut(STATE_PER_RSU)) {
             let (mut sum, mut max) = (0.0f64, 0.0f64);
             for &v in &m.members {
@@ -241,7 +240,8 @@ impl IovEnv {
                 m.asks.iter().sum::<f64>() / m.asks.len() as f64
             };
             o[STATE_BUYER_SHARE] = (m.pending as f64 / v_total) as f32;
-            o[STATE_SELLER_SHARE] = (m.power_w.len() as f64 / vms) as f32;
+            let sellers = m.power_w.len() as f64;
+            o[STATE_SELLER_SHARE] = (sellers / (m.pending as f64 + sellers)) as f32;
             o[STATE_LAST_PRICE] = m.last_price as f32;
             o[STATE_MEAN_VALUATION] = if m.pending == 0 {
                 0.0

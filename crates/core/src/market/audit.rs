@@ -1,6 +1,7 @@
 //! Property audit of a mechanism on random markets: individual rationality, the budget property,
 //! and truthfulness against a grid of misreports (DESIGN.md §2). Pure and deterministic given a
-//! seed; `iovmarket audit` prints its [`AuditReport`], and [`crate::market::testing`] asserts on it.
+//! seed; `iovmarket audit` prints its [`AuditReport`], and `market::testing` (cargo feature
+//! `testing`) asserts on it.
 //!
 //! ## What is checked
 //! For each random market (0–7 bids and 0–7 asks, so empty and one-sided markets occur; prices

@@ -3,7 +3,7 @@
 //! [`MechanismKind`] is both the registry and the configuration of the clearing rule (as
 //! tokenizers' `NormalizerWrapper`): `market.mechanism = "kda"` with `market.kda_k = 0.25`
 //! becomes `MechanismKind::Kda(Kda { k: 0.25 })` when the `[market]` table is read, and nothing
-//! downstream parses a name again. Every name is written once, in the [`registry!`] table below,
+//! downstream parses a name again. Every name is written once, in the `registry!` table below,
 //! which generates the enum, [`MechanismKind::NAMES`], the name lookup and each rule's
 //! [`Named`] impl.
 
@@ -15,7 +15,7 @@ use crate::check::{non_negative, positive, positive_count, probability};
 use crate::error::{Error, Result};
 use crate::rng::ChaCha8Rng;
 
-/// The registry name of a clearing rule (generated for every rule by [`registry!`]).
+/// The registry name of a clearing rule (generated for every rule by the `registry!` table).
 pub trait Named {
     /// Registry name (`mcafee`, `kda`, …).
     fn name(&self) -> &'static str;
