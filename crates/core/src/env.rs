@@ -333,8 +333,9 @@ impl IovEnv {
         }
     }
 
-    /// Mean rate (bit/s) from vehicle `v`'s RSU's VMs to `v`, 0 if unserved.
-    fn mean_rate(&self, v: usize) -> f64 {
+    /// Mean rate (bit/s) from vehicle `v`'s RSU's VMs to `v` in the coming slot (the rate its
+    /// observation reports, §1.8), 0 if unserved.
+    pub fn mean_rate(&self, v: usize) -> f64 {
         let r = self.serving[v];
         if r == NO_RSU {
             return 0.0;
@@ -482,11 +483,18 @@ struct ClearContext<'a> {
     capacity: usize,
 }
 
+/// The bid of action `a` (§1.6): `a · bid_max` with `a` clamped to [0, 1], the one mapping every
+/// bidder goes through (0 means "sit out").
+#[inline]
+pub fn bid_for_action(a: f32, bid_max: f64) -> f64 {
+    a.clamp(0.0, 1.0) as f64 * bid_max
+}
+
 /// Clears one RSU's market (M7) and writes its trade records.
 fn clear_market(r: usize, m: &mut Market, ctx: &ClearContext<'_>, rng: &mut ChaCha8Rng) {
     let req = ctx.requests;
     let bids = m.members.iter().filter_map(|&v| {
-        let bid = ctx.actions[v as usize] as f64 * ctx.bid_max;
+        let bid = bid_for_action(ctx.actions[v as usize], ctx.bid_max);
         (req.pending[v as usize] && bid > 0.0).then_some((v, bid))
     });
     let asks = m.asks.iter().enumerate().map(|(i, &a)| (i as u32, a));
@@ -510,7 +518,7 @@ fn clear_market(r: usize, m: &mut Market, ctx: &ClearContext<'_>, rng: &mut ChaC
             vm: vm as u32,
             value: req.value[v],
             cost: ask,
-            bid: ctx.actions[v] as f64 * ctx.bid_max,
+            bid: bid_for_action(ctx.actions[v], ctx.bid_max),
             ask,
             buyer_pays: t.buyer_pays,
             seller_gets: t.seller_gets,
