@@ -237,7 +237,7 @@
   });
 
   // ---- charts ----
-  var CW = 320, CH = 150, ML = 44, MR = 8, MT = 18, MB = 18;
+  var CW = 320, CH = 160, ML = 44, MR = 8, MT = 28, MB = 18;
   var charts = [];
   function extent(values) {
     var lo = Infinity, hi = -Infinity;
@@ -263,7 +263,8 @@
     function yOf(v) { return MT + (1 - (v - ext[0]) / (ext[1] - ext[0])) * (CH - MT - MB); }
     var svg = el("svg", { "class": "chart", viewBox: "0 0 " + CW + " " + CH }, document.getElementById("charts"));
     el("text", { "class": "ctitle", x: 2, y: 11 }, svg).textContent = title;
-    var val = el("text", { "class": "cval", x: CW - MR, y: 11, "text-anchor": "end" }, svg);
+    // The current slot's value, on its own line under the title so that neither hides the other.
+    var val = el("text", { "class": "cval", x: CW - MR, y: 23, "text-anchor": "end" }, svg);
     el("rect", { "class": "frame", x: ML, y: MT, width: CW - ML - MR, height: CH - MT - MB }, svg);
     if (ext[0] < 0) {
       el("line", { "class": "zero", x1: ML, x2: CW - MR, y1: f1(yOf(0)), y2: f1(yOf(0)) }, svg);
@@ -339,7 +340,7 @@
       lo.push(n ? l : null);
       hi.push(n ? h : null);
     }
-    chart("Clearing price (mean, min\u2013max of " + nRsu + " RSUs in view)",
+    chart("Clearing price, mean and min\u2013max of " + nRsu + " RSUs in view",
       [{ values: mean, colour: "#1f77b4" }],
       function (t) { return mean[t] === null ? "no trade" : mean[t].toFixed(3); }, [lo, hi]);
   }
