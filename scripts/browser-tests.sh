@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests of `iovmarket replay`: writes replay pages for the paper scenario, a SUMO trace
-# (configs/sumo_grid.toml) and a window of the city preset (configs/city.toml), then drives each
-# in headless Chromium (scripts/replay_browser_test.py, DevTools protocol over a pipe): no JS
-# errors and no network requests, the ready flag, as many vehicle marks at slot 0 as `render`
+# (configs/sumo_grid.toml), a window of the city preset (configs/city.toml) and a trained policy
+# (--checkpoint), then drives each in headless Chromium (scripts/replay_browser_test.py, the
+# DevTools protocol over a pipe) and checks: no JS errors and no network requests, the ready flag, as many vehicle marks at slot 0 as `render`
 # draws for slot 1, goto(k) changes the trades and moves the chart cursors, the arrow keys step;
 # and a screenshot of slot 10 of each page.
 #
@@ -49,4 +49,9 @@ run_case() {
 run_case paper "--seed 1"
 run_case trace "--config configs/sumo_grid.toml"
 run_case city "--config configs/city.toml --window 0,0,1250,1250" "--slots 20"
+# A trained policy's bids (a one-epoch policy: the page, not the policy, is under test).
+small="--set scenario.vehicles=20 --set scenario.episode_slots=30 --set train.n_envs=2 --set train.ppo_epochs=2"
+# shellcheck disable=SC2086
+"$bin" train --epochs 1 $small --out "$out/policy" >"$out/policy.log" 2>&1
+run_case learned "$small" "--checkpoint $out/policy/checkpoint.ckpt"
 cat "$out/results.jsonl"

@@ -35,14 +35,18 @@
     return e;
   }
 
-  // ---- decoded frames: vehicle ids are delta-coded within a frame ----
+  // ---- decoded frames: vehicle ids are delta-coded within a frame; the request columns
+  // (value, shade = bid - value, waited) hold only the rows with a pending request ----
   var F = D.frames;
   var ids = new Array(F.id.length);
+  var req = new Array(F.id.length); // row -> index into the request columns, -1 if none
+  var nReq = 0;
   for (var t0 = 0; t0 < T; t0++) {
     var acc = 0;
     for (var r0 = F.off[t0]; r0 < F.off[t0 + 1]; r0++) {
       acc += F.id[r0];
       ids[r0] = acc;
+      req[r0] = (F.flags[r0] & 1) ? nReq++ : -1;
     }
   }
   var R = D.rsu;
@@ -204,22 +208,23 @@
     for (var k = TR.off[cur]; k < TR.off[cur + 1]; k++) {
       if (F.off[cur] + TR.vehicle[k] === row) { trade = k; }
     }
-    var pending = (F.flags[row] & 1) === 1;
+    var q = req[row];
+    var pending = q >= 0;
     var rl = F.rsu[row];
     var bidText;
     if (!pending) { bidText = "no request"; }
     else if (rl < 0) { bidText = "none (out of coverage)"; }
-    else if (F.flags[row] & 2) { bidText = fmt3(F.bid[row]); }
+    else if (F.flags[row] & 2) { bidText = fmt3(F.value[q] + F.shade[q]); }
     else { bidText = "0 (sits out)"; }
     var rows = [
       ["serving RSU", rl < 0 ? "none" : "RSU " + R.id[rl]],
-      ["pending request", pending ? "yes, waited " + F.waited[row] + " slot" + (F.waited[row] === 1 ? "" : "s") : "no"],
-      ["valuation u_v", pending ? fmt3(F.value[row]) : "\u2013"],
+      ["pending request", pending ? "yes, waited " + F.waited[q] + " slot" + (F.waited[q] === 1 ? "" : "s") : "no"],
+      ["valuation u_v", pending ? fmt3(F.value[q]) : "\u2013"],
       ["bid", bidText],
       ["payment", trade >= 0 ? fmt3(TR.pays[trade]) + " to VM " + TR.vm[trade] +
         " (ask " + fmt3(TR.ask[trade]) + ", seller gets " + fmt3(TR.gets[trade]) + ")" : "\u2013 (no trade)"],
       ["latency", trade >= 0 ? (TR.latency[trade] / 10).toFixed(1) + " ms" : "\u2013"],
-      ["mean rate from RSU", (F.rate[row] / 100).toFixed(2) + " Mbit/s"]
+      ["mean rate from RSU", (F.rate[row] / 10).toFixed(1) + " Mbit/s"]
     ];
     var html = "<h2>Vehicle " + ids[row] + (ids[row] === selected ? " (followed)" : "") + ", slot " + (cur + 1) + "</h2><table>";
     rows.forEach(function (r) { html += "<tr><td>" + r[0] + "</td><td>" + r[1] + "</td></tr>"; });

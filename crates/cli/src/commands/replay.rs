@@ -99,7 +99,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .config
         .config
         .as_ref()
-        .map_or("the paper scenario".to_string(), |p| p.display().to_string());
+        .map_or("the paper scenario".to_string(), |p| {
+            p.display().to_string()
+        });
     let window = if args.window.is_some() {
         format!(
             ", window x {}–{} m, y {}–{} m",
@@ -139,7 +141,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
 /// Fails early, before a long episode, when `out` cannot be a file.
 fn check_out(out: &std::path::Path) -> Result<()> {
     if out.is_dir() {
-        bail!("--out {}: is a directory; expected an HTML file path", out.display());
+        bail!(
+            "--out {}: is a directory; expected an HTML file path",
+            out.display()
+        );
     }
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(p) = parent.and_then(|p| p.ancestors().find(|a| a.exists())) {

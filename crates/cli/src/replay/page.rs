@@ -60,7 +60,9 @@ mod tests {
         let rec = record(&mut env, &mut TruthfulBidder, 0, &opts, || {}).unwrap();
         let page = html(&rec);
         assert!(page.starts_with("<!DOCTYPE html>"));
-        assert!(page.contains("<title>iovmarket replay: a &lt;/script&gt;&lt;b&gt; &amp; c</title>"));
+        assert!(
+            page.contains("<title>iovmarket replay: a &lt;/script&gt;&lt;b&gt; &amp; c</title>")
+        );
         assert!(SLOTS.iter().all(|s| !page.contains(s)));
         // One script element for the data and one for the code; the titles cannot close them.
         assert_eq!(page.matches("</script>").count(), 2);

@@ -9,10 +9,13 @@
 //!
 //! ## Compact encoding
 //! Columns, not objects, so JSON spends a few characters per number: positions are integers in
-//! units of `q` metres (a ten-thousandth of the view's larger side, 0.1 m for the paper's 1 km)
-//! from the view's lower-left corner; valuations, bids and prices are integers in thousandths;
-//! rates are integers in 10 kbit/s; latencies in tenths of a millisecond. Vehicle ids are
-//! delta-coded within a frame (they ascend). The paper scenario's 100 slots take about 0.3 MB.
+//! units of `q` metres (a four-thousandth of the view's larger side, 0.25 m for the paper's
+//! 1 km, about a fifth of a pixel on the page's map) from the view's lower-left corner;
+//! valuations, bids and prices are integers in thousandths; rates in 0.1 Mbit/s; latencies in
+//! tenths of a millisecond. Vehicle ids are delta-coded within a frame (they ascend). The
+//! request columns (valuation, bid, waited slots) hold only the vehicles with a pending request,
+//! and the bid is stored as its difference from the valuation (0 for a truthful bidder). The
+//! paper scenario's 100 slots take about 0.25 MB.
 //!
 //! ## Sampling
 //! When more than `max_vehicles` vehicles are in the window at slot 1, the page keeps every k-th
@@ -29,7 +32,7 @@ use serde::Serialize;
 use crate::commands::render::{rsu_colours, View, PALETTE};
 
 /// Positions are quantised to this many steps across the view's larger side.
-const POSITION_STEPS: f64 = 10_000.0;
+const POSITION_STEPS: f64 = 4_000.0;
 
 /// Everything the page needs, serialised as its embedded JSON.
 #[derive(Debug, Clone, Serialize)]
@@ -120,14 +123,15 @@ pub struct Frames {
     pub rsu: Vec<i64>,
     /// Bit 0: pending request; bit 1: submitted a positive bid to its RSU's market.
     pub flags: Vec<u8>,
-    /// Valuation u_v of the pending request (thousandths), 0 without one.
-    pub value: Vec<i64>,
-    /// Bid (thousandths): the bidder's action mapped to a bid, whether or not it was submitted.
-    pub bid: Vec<i64>,
-    /// Slots the pending request has waited.
-    pub waited: Vec<u32>,
-    /// Mean rate from the serving RSU's VMs (10 kbit/s units), 0 if unserved.
+    /// Mean rate from the serving RSU's VMs (0.1 Mbit/s), 0 if unserved.
     pub rate: Vec<i64>,
+    /// Valuation u_v of the request (thousandths); one entry per row with a pending request.
+    pub value: Vec<i64>,
+    /// Bid minus valuation (thousandths), the bid being the bidder's action mapped to a bid
+    /// whether or not it was submitted; one entry per row with a pending request.
+    pub shade: Vec<i64>,
+    /// Slots the request has waited; one entry per row with a pending request.
+    pub waited: Vec<u32>,
 }
 
 /// Trades of every frame: frame t owns rows `off[t]..off[t + 1]`.
@@ -250,10 +254,7 @@ pub fn record(
         if t == 0 {
             sample_every = in_view.len().div_ceil(opts.max_vehicles).max(1);
         }
-        let before: Vec<Snapshot> = in_view
-            .iter()
-            .map(|&v| Snapshot::of(env, v))
-            .collect();
+        let before: Vec<Snapshot> = in_view.iter().map(|&v| Snapshot::of(env, v)).collect();
         let out = env.step_with(bidder, &mut actions)?;
         on_slot();
         let records = env.last_trades();
@@ -284,10 +285,13 @@ pub fn record(
             frames
                 .flags
                 .push(s.pending as u8 | (u8::from(submitted) << 1));
-            frames.value.push(thousandths(s.value));
-            frames.bid.push(thousandths(bid));
-            frames.waited.push(s.waited);
-            frames.rate.push((s.rate_bps / 1e4).round() as i64);
+            frames.rate.push((s.rate_bps / 1e5).round() as i64);
+            if s.pending {
+                let value = thousandths(s.value);
+                frames.value.push(value);
+                frames.shade.push(thousandths(bid) - value);
+                frames.waited.push(s.waited);
+            }
         }
         frames.off.push(frames.id.len());
         for rec in records {
@@ -314,10 +318,13 @@ pub fn record(
                 e.1 += 1;
             }
         }
-        price.extend(
-            sum.iter()
-                .map(|&(s, n)| if n == 0 { -1 } else { thousandths(s / n as f64) }),
-        );
+        price.extend(sum.iter().map(|&(s, n)| {
+            if n == 0 {
+                -1
+            } else {
+                thousandths(s / n as f64)
+            }
+        }));
         push_metrics(&mut series, &out.metrics, in_view.len());
         if out.truncated {
             break;
@@ -374,7 +381,7 @@ impl Snapshot {
             y: p.y[v],
             serving: env.serving()[v],
             pending: req.pending[v],
-            value: if req.pending[v] { req.value[v] } else { 0.0 },
+            value: req.value[v],
             waited: req.waited[v],
             rate_bps: env.mean_rate(v),
         }
@@ -411,6 +418,14 @@ mod tests {
             .collect()
     }
 
+    /// Where row `row`'s request is in the request columns.
+    fn pending_index(r: &Recording, row: usize) -> usize {
+        r.frames.flags[..row]
+            .iter()
+            .filter(|&&f| f & 1 == 1)
+            .count()
+    }
+
     #[test]
     fn frames_match_an_independent_run_of_the_same_episode() {
         let r = paper(12, View::whole(1000.0), 5000);
@@ -428,8 +443,14 @@ mod tests {
             let rows = r.frames.off[t]..r.frames.off[t + 1];
             for (row, v) in rows.clone().zip(ids(&r, t)) {
                 let v = v as usize;
-                assert_eq!(r.frames.x[row], (env.positions().x[v] * 10.0).round() as i64);
-                assert_eq!(r.frames.flags[row] & 1 == 1, env.requests().pending[v]);
+                assert_eq!(r.frames.x[row], (env.positions().x[v] * 4.0).round() as i64);
+                let req = env.requests();
+                assert_eq!(r.frames.flags[row] & 1 == 1, req.pending[v]);
+                if req.pending[v] {
+                    let p = pending_index(&r, row);
+                    assert_eq!(r.frames.value[p], thousandths(req.value[v]));
+                    assert_eq!(r.frames.waited[p], req.waited[v]);
+                }
             }
             let out = env.step_with(&mut TruthfulBidder, &mut actions).unwrap();
             assert_eq!(r.series.trades[t], out.metrics.trades);
@@ -440,8 +461,9 @@ mod tests {
                 assert_eq!(ids(&r, t)[r.trades.vehicle[k]], rec.vehicle);
                 assert_eq!(r.trades.pays[k], thousandths(rec.buyer_pays));
                 // Truthful McAfee: each buyer bid its valuation, and paid at most that.
-                assert_eq!(r.frames.bid[row], r.frames.value[row]);
-                assert!(r.trades.pays[k] <= r.frames.bid[row]);
+                let p = pending_index(&r, row);
+                assert_eq!(r.frames.shade[p], 0);
+                assert!(r.trades.pays[k] <= r.frames.value[p]);
                 assert_eq!(r.frames.flags[row], 3);
             }
         }
@@ -468,7 +490,7 @@ mod tests {
             assert_eq!(ids(&r, t).len(), r.series.in_view[t]);
             assert!(r.frames.x[r.frames.off[t]..r.frames.off[t + 1]]
                 .iter()
-                .all(|&x| (0..=10_000).contains(&x)));
+                .all(|&x| (0..=4_000).contains(&x)));
         }
         let r = paper(20, View::whole(1000.0), 10);
         assert_eq!(r.sample_every, 8);
