@@ -15,7 +15,7 @@
 //! tenths of a millisecond. Vehicle ids are delta-coded within a frame (they ascend). The
 //! request columns (valuation, bid, waited slots) hold only the vehicles with a pending request,
 //! and the bid is stored as its difference from the valuation (0 for a truthful bidder). The
-//! paper scenario's 100 slots take about 0.25 MB.
+//! paper scenario's 100 slots take 0.24 MB.
 //!
 //! ## Sampling
 //! When more than `max_vehicles` vehicles are in the window at slot 1, the page keeps every k-th
