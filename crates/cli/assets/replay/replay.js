@@ -301,7 +301,6 @@
       }
       var path = el("path", { "class": "line", d: d }, svg);
       path.style.stroke = s.colour;
-      if (s.dotted) { path.style.strokeLinecap = "round"; path.style.strokeWidth = "3"; }
     });
     var cursor = el("line", { "class": "cursor", y1: MT, y2: CH - MB }, svg);
     function pick(e) {
