@@ -5,6 +5,7 @@
 
 mod commands;
 mod output;
+mod replay;
 mod report;
 mod summary;
 
@@ -36,6 +37,8 @@ enum Command {
     Audit(commands::audit::Args),
     /// Draw an SVG map of one slot (truthful bids): roads, RSUs, coverage, vehicles, trades.
     Render(commands::render::Args),
+    /// Write one self-contained HTML page that plays an episode: map, trades, charts, controls.
+    Replay(commands::replay::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Clear(args) => commands::clear::run(args),
         Command::Audit(args) => commands::audit::run(args),
         Command::Render(args) => commands::render::run(args),
+        Command::Replay(args) => commands::replay::run(args),
     };
     match result {
         Ok(code) => code,

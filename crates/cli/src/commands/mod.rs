@@ -4,6 +4,7 @@ pub mod audit;
 pub mod clear;
 pub mod evaluate;
 pub mod render;
+pub mod replay;
 pub mod reproduce;
 pub mod simulate;
 pub mod train;

@@ -73,12 +73,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let area = scenario.scenario.area_m;
     let view = match &args.window {
         Some(w) => parse_window(w).context("--window")?,
-        None => View {
-            x0: 0.0,
-            y0: 0.0,
-            x1: area,
-            y1: area,
-        },
+        None => View::whole(area),
     };
     let seed = scenario.scenario.seed;
     let mut env = IovEnv::new(scenario.clone()).context("cannot build the environment")?;
@@ -164,19 +159,29 @@ pub struct MapData {
 /// The part of the area drawn, in metres.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct View {
-    x0: f64,
-    y0: f64,
-    x1: f64,
-    y1: f64,
+    pub(crate) x0: f64,
+    pub(crate) y0: f64,
+    pub(crate) x1: f64,
+    pub(crate) y1: f64,
 }
 
 impl View {
-    fn contains(&self, x: f64, y: f64) -> bool {
+    /// The whole square area of side `area_m`.
+    pub(crate) fn whole(area_m: f64) -> Self {
+        Self {
+            x0: 0.0,
+            y0: 0.0,
+            x1: area_m,
+            y1: area_m,
+        }
+    }
+
+    pub(crate) fn contains(&self, x: f64, y: f64) -> bool {
         (self.x0..=self.x1).contains(&x) && (self.y0..=self.y1).contains(&y)
     }
 }
 
-fn parse_window(s: &str) -> Result<View> {
+pub(crate) fn parse_window(s: &str) -> Result<View> {
     let v: Vec<f64> = s
         .split(',')
         .map(|p| p.trim().parse::<f64>())
@@ -191,7 +196,7 @@ fn parse_window(s: &str) -> Result<View> {
 }
 
 /// Tableau 10: distinguishable, and legible in print.
-const PALETTE: [&str; 10] = [
+pub(crate) const PALETTE: [&str; 10] = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22",
     "#17becf", "#7f7f7f",
 ];
@@ -204,7 +209,7 @@ const BOTTOM: f64 = 70.0;
 
 /// Greedy colouring: RSUs with overlapping coverage get different palette entries while the
 /// palette lasts (then the least-used conflicting colour wraps around by index).
-fn rsu_colours(x: &[f64], y: &[f64], coverage: f64) -> Vec<usize> {
+pub(crate) fn rsu_colours(x: &[f64], y: &[f64], coverage: f64) -> Vec<usize> {
     let n = x.len();
     let reach2 = (2.0 * coverage) * (2.0 * coverage);
     // Bucket RSUs into cells of 2·coverage so neighbours are found in the 3 × 3 cells around.

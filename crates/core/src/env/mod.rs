@@ -302,6 +302,12 @@ impl IovEnv {
         self.step_as(actions, kind)
     }
 
+    /// Every vehicle's bid in the last step (0 for a vehicle that sat out; empty before the
+    /// first step). A bid counts only for a vehicle with a pending request in coverage.
+    pub fn last_bids(&self) -> &[f64] {
+        &self.bid_buf
+    }
+
     /// Steps with explicit bids, one per vehicle (≥ 0; capped at `market.bid_max` like every
     /// bid): for callers that set bids directly, such as best-response searches.
     ///
