@@ -5,7 +5,7 @@ use iovmarket::env::{IovEnv, MultiAgentEnv};
 use iovmarket::metrics::{EpisodeMetrics, SlotMetrics};
 use iovmarket::simulation::{episode_seed, run_episode};
 use iovmarket::Scenario;
-use numpy::{PyArray1, PyArray2, PyArrayMethods};
+use numpy::{PyArray1, PyArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
