@@ -28,9 +28,12 @@ def train(
         **overrides: ``table__key=value`` config overrides.
 
     Returns:
-        ``{"curve": {"epoch", "reward", "welfare", ..., "entropy"}, "evaluation": {"reward",
-        "welfare", ..., "dropped"}}`` of numpy arrays: one entry per epoch (mean episode
-        metrics of the rollouts) and one per evaluation episode.
+        ``{"curve": {column: array}, "evaluation": {column: array}}`` of numpy arrays: one entry
+        per epoch (every field of the Rust ``EpochStats``: mean episode metrics of the
+        rollouts, losses, timings) and one per evaluation episode (every field of
+        ``EpisodeMetrics``, as in ``EPISODE_FLOAT_FIELDS`` and ``EPISODE_INT_FIELDS``).
+        Integer fields are ``int64``, float fields ``float64`` (``log_std`` is NaN for Beta
+        actors).
 
     Runs in Rust with the GIL released; the same config gives bit-identical results.
     """
