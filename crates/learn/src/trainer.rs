@@ -158,6 +158,14 @@ fn lane_ranges(chunks: usize) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
+/// Runs `f` in `pool`, or in the ambient rayon pool if there is none.
+fn install<R: Send>(pool: &Option<rayon::ThreadPool>, f: impl FnOnce() -> R + Send) -> R {
+    match pool {
+        Some(p) => p.install(f),
+        None => f(),
+    }
+}
+
 /// Sums the first `lanes` lane gradients into `total`, in lane order.
 fn reduce(total: &mut [f32], lanes: &[Lane], lanes_used: usize, pick: fn(&Lane) -> &[f32]) {
     total.copy_from_slice(&pick(&lanes[0])[..total.len()]);
@@ -192,7 +200,8 @@ pub struct Trainer<E> {
     value_norm: ValueNorm,
     curve: Vec<EpochStats>,
     workers: Vec<Worker<E>>,
-    pool: rayon::ThreadPool,
+    /// The trainer's own pool; `None` runs on the ambient rayon pool (see [`Trainer::new`]).
+    pool: Option<rayon::ThreadPool>,
     batch: Batch,
     scratch: Scratch,
 }
@@ -265,13 +274,22 @@ impl<E: MultiAgentEnv> Trainer<E> {
             });
         }
         let threads = scenario.train.threads;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| Error::ThreadPool {
-                threads,
-                message: e.to_string(),
-            })?;
+        // `threads = 0` inside a rayon pool (e.g. `reproduce` running its jobs in parallel):
+        // share that pool instead of building one of all cores per trainer (cores² threads).
+        // Results do not depend on the pool.
+        let pool = if threads == 0 && rayon::current_thread_index().is_some() {
+            None
+        } else {
+            Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .map_err(|e| Error::ThreadPool {
+                        threads,
+                        message: e.to_string(),
+                    })?,
+            )
+        };
         let Snapshot {
             seed,
             epoch,
@@ -380,7 +398,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
         {
             let (policy, critic) = (&self.policy, &self.critic);
             let workers = &mut self.workers;
-            self.pool.install(|| {
+            install(&self.pool, || {
                 workers.par_iter_mut().enumerate().try_for_each(|(i, w)| {
                     let mut rng = action_stream(seed, epoch, i);
                     w.rollout(policy, critic, episode_seed(seed, epoch, i), &mut rng)
@@ -541,7 +559,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
             let inv_n = 1.0 / rows.len() as f64;
             let ranges = lane_ranges(rows.len().div_ceil(CHUNK));
             let used = ranges.len();
-            let sums: Vec<ActorSums> = self.pool.install(|| {
+            let sums: Vec<ActorSums> = install(&self.pool, || {
                 s.lanes[..used]
                     .par_iter_mut()
                     .zip(ranges)
@@ -638,7 +656,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
         let inv_n = 1.0 / rows.len() as f64;
         let ranges = lane_ranges(rows.len().div_ceil(CHUNK));
         let used = ranges.len();
-        let totals: Vec<f64> = self.pool.install(|| {
+        let totals: Vec<f64> = install(&self.pool, || {
             s.lanes[..used]
                 .par_iter_mut()
                 .zip(ranges)

@@ -389,15 +389,26 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let bar = progress(total, "reproduce");
     let done = AtomicU64::new(0);
     let started = Instant::now();
-    let mut outcomes: Vec<(usize, Result<JobOutput>)> = order
-        .par_iter()
-        .map(|&j| {
-            let (mi, v, s) = jobs[j];
-            let out = run_job(&base, &METHODS[mi], v, s, &plan);
-            let c = cost(&jobs[j]) as u64;
-            bar.set_position(done.fetch_add(c, Ordering::Relaxed) + c);
-            bar.set_message(format!("{} at {v} IoVs", METHODS[mi].id));
-            (j, out)
+    // One worker per pool thread pulls the next job from a shared queue (heaviest first), so
+    // a core never waits while jobs remain; the trainers share this pool (`train.threads = 0`)
+    // and help each other once the queue is empty. Results do not depend on the schedule.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = rayon::current_num_threads().clamp(1, order.len().max(1));
+    let mut outcomes: Vec<(usize, Result<JobOutput>)> = (0..workers)
+        .into_par_iter()
+        .flat_map_iter(|_| {
+            let mut mine = Vec::new();
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&j) = order.get(k) else { break };
+                let (mi, v, s) = jobs[j];
+                let out = run_job(&base, &METHODS[mi], v, s, &plan);
+                let c = cost(&jobs[j]) as u64;
+                bar.set_position(done.fetch_add(c, Ordering::Relaxed) + c);
+                bar.set_message(format!("{} at {v} IoVs", METHODS[mi].id));
+                mine.push((j, out));
+            }
+            mine
         })
         .collect();
     bar.finish_and_clear();
