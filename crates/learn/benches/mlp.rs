@@ -34,6 +34,9 @@ fn mlp(c: &mut Criterion) {
             adam.step(&mut params, &grads);
         })
     });
+    group.bench_function(format!("fwd_256/{backend}"), |b| {
+        b.iter(|| net.forward(&params, &x, rows, &mut cache))
+    });
     group.finish();
 }
 

@@ -36,7 +36,7 @@ fn lane_ranges(chunks: usize) -> Vec<Range<usize>> {
 /// buffers in lane order. Returns what `work` returned, in lane order. `lanes` must hold at
 /// least [`LANES`] lanes.
 pub(crate) fn accumulate<L, R, W>(
-    pool: &rayon::ThreadPool,
+    pool: Option<&rayon::ThreadPool>,
     lanes: &mut [L],
     rows: usize,
     chunk: usize,
@@ -51,7 +51,7 @@ where
 {
     let ranges = lane_ranges(rows.div_ceil(chunk));
     let used = ranges.len();
-    let out = pool.install(|| {
+    let job = || -> Vec<R> {
         lanes[..used]
             .par_iter_mut()
             .zip(ranges)
@@ -60,7 +60,11 @@ where
                 work(lane, range)
             })
             .collect()
-    });
+    };
+    let out = match pool {
+        Some(p) => p.install(job),
+        None => job(),
+    };
     total.copy_from_slice(&grads(&mut lanes[0])[..total.len()]);
     for lane in &mut lanes[1..used] {
         for (t, g) in total.iter_mut().zip(grads(lane).iter()) {
@@ -99,7 +103,7 @@ mod tests {
             let mut lanes = vec![vec![0.0f32; 3]; LANES];
             let mut total = vec![0.0f32; 3];
             let counts = accumulate(
-                &pool,
+                Some(&pool),
                 &mut lanes,
                 values.len(),
                 16,

@@ -62,9 +62,18 @@ pub struct Trainer<E> {
     value_norm: ValueNorm,
     curve: Vec<EpochStats>,
     workers: Vec<Worker<E>>,
-    pool: rayon::ThreadPool,
+    /// The trainer's own pool; `None` runs on the ambient rayon pool (see [`Trainer::new`]).
+    pool: Option<rayon::ThreadPool>,
     batch: Batch,
     scratch: Scratch,
+}
+
+/// Runs `f` in `pool`, or in the ambient rayon pool if there is none.
+fn install<R: Send>(pool: &Option<rayon::ThreadPool>, f: impl FnOnce() -> R + Send) -> R {
+    match pool {
+        Some(p) => p.install(f),
+        None => f(),
+    }
 }
 
 impl<E> std::fmt::Debug for Trainer<E> {
@@ -136,13 +145,22 @@ impl<E: MultiAgentEnv> Trainer<E> {
             });
         }
         let threads = train.threads;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| Error::ThreadPool {
-                threads,
-                message: e.to_string(),
-            })?;
+        // `threads = 0` inside a rayon pool (e.g. `reproduce` running its jobs in parallel):
+        // share that pool instead of building one of all cores per trainer (cores² threads).
+        // Results do not depend on the pool.
+        let pool = if threads == 0 && rayon::current_thread_index().is_some() {
+            None
+        } else {
+            Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .map_err(|e| Error::ThreadPool {
+                        threads,
+                        message: e.to_string(),
+                    })?,
+            )
+        };
         let Snapshot {
             seed,
             epoch,
@@ -227,7 +245,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
         {
             let (policy, critic) = (&self.policy, &self.critic);
             let workers = &mut self.workers;
-            self.pool.install(|| {
+            install(&self.pool, || {
                 workers.par_iter_mut().enumerate().try_for_each(|(i, w)| {
                     let mut rng = action_stream(seed, epoch, i);
                     w.rollout(policy, critic, rollout_seed(seed, epoch, i), &mut rng)
@@ -332,7 +350,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
             let inv_n = 1.0 / rows.len() as f64;
             let grads = &mut s.actor_grads;
             let sums: Vec<ActorSums> = accumulate(
-                &self.pool,
+                self.pool.as_ref(),
                 &mut s.lanes,
                 rows.len(),
                 CHUNK,
@@ -427,7 +445,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
         let inv_n = 1.0 / rows.len() as f64;
         let grads = &mut s.critic_grads;
         let totals: Vec<f64> = accumulate(
-            &self.pool,
+            self.pool.as_ref(),
             &mut s.lanes,
             rows.len(),
             CHUNK,

@@ -45,6 +45,7 @@ impl LayerNorm {
     }
 
     /// Normalises `rows` rows of `x` into `y`, keeping `x̂` (`rows × dim`) and `1/σ` (`rows`).
+    #[inline(always)] // reason: inlined into the fused path's instruction-set variants
     pub fn forward<T: Real>(
         &self,
         params: &[T],

@@ -138,6 +138,9 @@ impl Mlp {
             "MLP cache holds {} rows",
             cache.capacity
         );
+        if cache.fused {
+            return super::simd::forward(super::simd::Isa::current(), self, params, x, rows, cache);
+        }
         let d = self.inputs();
         self.input_norm.forward(
             params,
@@ -170,6 +173,10 @@ impl Mlp {
         rows: usize,
         grads: &mut [T],
     ) {
+        if cache.fused {
+            let isa = super::simd::Isa::current();
+            return super::simd::backward(isa, self, params, cache, dout, rows, grads);
+        }
         let MlpCache {
             h0,
             xhat0,
@@ -205,28 +212,34 @@ impl Mlp {
 
 /// Activations of one hidden block.
 #[derive(Debug, Clone)]
-struct BlockCache<T> {
+pub(super) struct BlockCache<T> {
     /// Activation output.
-    a: Vec<T>,
+    pub(super) a: Vec<T>,
     /// Normalised `a`.
-    xhat: Vec<T>,
+    pub(super) xhat: Vec<T>,
     /// `1/σ` per row.
-    rstd: Vec<T>,
+    pub(super) rstd: Vec<T>,
     /// Block output.
-    h: Vec<T>,
+    pub(super) h: Vec<T>,
 }
 
 /// Forward activations and backward scratch for up to `capacity` rows of one [`Mlp`].
 #[derive(Debug, Clone)]
 pub struct MlpCache<T> {
     capacity: usize,
-    h0: Vec<T>,
-    xhat0: Vec<T>,
-    rstd0: Vec<T>,
-    blocks: Vec<BlockCache<T>>,
-    out: Vec<T>,
-    d1: Vec<T>,
-    d2: Vec<T>,
+    /// Whether the network runs on the fused path ([`super::fused`]).
+    pub(super) fused: bool,
+    pub(super) h0: Vec<T>,
+    pub(super) xhat0: Vec<T>,
+    pub(super) rstd0: Vec<T>,
+    pub(super) blocks: Vec<BlockCache<T>>,
+    pub(super) out: Vec<T>,
+    pub(super) d1: Vec<T>,
+    pub(super) d2: Vec<T>,
+    /// Fused path: transposed weights (`H × H`, or the head's `outputs × H`).
+    pub(super) wt: Vec<T>,
+    /// Fused path: the backward pass's head scratch and `M` (see [`super::fused`]).
+    pub(super) scratch: Vec<T>,
 }
 
 impl<T: Real> MlpCache<T> {
@@ -250,8 +263,18 @@ impl<T: Real> MlpCache<T> {
                 h: vec![T::ZERO; c * l.outputs],
             })
             .collect();
+        let fused = super::fused::eligible(mlp);
+        let (h, o) = (super::fused::WIDTH, mlp.outputs());
+        let (wt, scratch) = if fused {
+            (h * h.max(o), 2 * h * o + o + mlp.inputs() * h)
+        } else {
+            (0, 0)
+        };
         Self {
             capacity,
+            fused,
+            wt: vec![T::ZERO; wt],
+            scratch: vec![T::ZERO; scratch],
             h0: vec![T::ZERO; c * mlp.inputs()],
             xhat0: vec![T::ZERO; c * mlp.inputs()],
             rstd0: vec![T::ZERO; c],
@@ -321,6 +344,101 @@ mod tests {
             let tol = if act == Activation::Relu { 1e-6 } else { 1e-5 };
             check::grad(loss, &p, &grads, tol);
         }
+    }
+
+    /// A ReLU MLP on the fused path with parameters perturbed away from their init.
+    fn fused_net(inputs: usize, blocks: usize, outputs: usize) -> (Mlp, Vec<f64>) {
+        let mlp = Mlp::new(inputs, &vec![64; blocks], outputs, 2, Activation::Relu);
+        let mut p = check::random(2 + mlp.len(), 21);
+        mlp.init(&mut p, 0.5, &mut rand_chacha::ChaCha8Rng::seed_from_u64(3));
+        for (x, r) in p.iter_mut().zip(check::random(2 + mlp.len(), 22)) {
+            *x += 0.3 * r;
+        }
+        (mlp, p)
+    }
+
+    #[test]
+    fn fused_backward_matches_finite_differences() {
+        // One, two and three hidden blocks; one and two outputs; rows not a multiple of the
+        // kernels' tiles.
+        for (inputs, blocks, outputs, rows) in [(13, 2, 1, 5), (3, 1, 2, 3), (6, 3, 1, 2)] {
+            let (mlp, p) = fused_net(inputs, blocks, outputs);
+            let x: Vec<f64> = check::random(rows * inputs, 23)
+                .iter()
+                .map(|v| 2.0 * v)
+                .collect();
+            let c = check::random(rows * outputs, 24);
+            let mut cache = MlpCache::new(&mlp, rows);
+            assert!(cache.fused);
+            mlp.forward(&p, &x, rows, &mut cache);
+            let mut grads = vec![0.0; p.len()];
+            mlp.backward(&p, &mut cache, &c, rows, &mut grads);
+            assert!(grads[..2].iter().all(|&g| g == 0.0), "outside the MLP");
+            let loss = |q: &[f64]| {
+                let mut cache = MlpCache::new(&mlp, rows);
+                mlp.forward(q, &x, rows, &mut cache);
+                check::dot(&c, cache.output())
+            };
+            check::grad(loss, &p, &grads, 1e-6);
+        }
+    }
+
+    #[test]
+    fn fused_path_agrees_with_the_layered_path() {
+        let (rows, inputs) = (7, 13);
+        let (mlp, p) = fused_net(inputs, 2, 2);
+        let x = check::random(rows * inputs, 25);
+        let c = check::random(rows * 2, 26);
+        let run = |fused: bool| {
+            let mut cache = MlpCache::new(&mlp, rows);
+            cache.fused = fused;
+            mlp.forward(&p, &x, rows, &mut cache);
+            let out = cache.output()[..rows * 2].to_vec();
+            let mut grads = vec![0.5; p.len()];
+            mlp.backward(&p, &mut cache, &c, rows, &mut grads);
+            (out, grads)
+        };
+        let (fast, slow) = (run(true), run(false));
+        for (a, b) in fast
+            .0
+            .iter()
+            .chain(&fast.1)
+            .zip(slow.0.iter().chain(&slow.1))
+        {
+            assert!((a - b).abs() < 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn every_instruction_set_gives_the_same_bits() {
+        use crate::nn::simd::{self, Isa};
+        let (rows, inputs) = (37, 13);
+        let (mlp, p64) = fused_net(inputs, 2, 1);
+        let p: Vec<f32> = p64.iter().map(|&v| v as f32).collect();
+        let x: Vec<f32> = check::random(rows * inputs, 27)
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        let c: Vec<f32> = check::random(rows, 28).iter().map(|&v| v as f32).collect();
+        let run = |isa: Isa| {
+            let mut cache = MlpCache::new(&mlp, rows);
+            simd::forward(isa, &mlp, &p, &x, rows, &mut cache);
+            let out = cache.output()[..rows].to_vec();
+            let mut grads = vec![0.25f32; p.len()];
+            simd::backward(isa, &mlp, &p, &mut cache, &c, rows, &mut grads);
+            (out, grads)
+        };
+        let base = run(Isa::Portable);
+        for isa in Isa::available() {
+            let got = run(isa);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got.0), bits(&base.0), "{isa:?} forward");
+            assert_eq!(bits(&got.1), bits(&base.1), "{isa:?} gradients");
+        }
+        // A row's output does not depend on its batch: row 5 alone gives the same bits.
+        let mut one = MlpCache::new(&mlp, 1);
+        mlp.forward(&p, &x[5 * inputs..6 * inputs], 1, &mut one);
+        assert_eq!(one.output()[0].to_bits(), base.0[5].to_bits());
     }
 
     #[test]

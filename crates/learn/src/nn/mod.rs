@@ -16,25 +16,32 @@
 //! - Nothing here reads a clock, a thread id or a global RNG: results depend only on inputs.
 //!
 //! ## Performance
-//! Matrix products go through one function, [`Real::gemm`], backed by `matrixmultiply` (or by
-//! the `gemm` crate with the `gemm-backend` feature; see `benches/mlp.rs` for the comparison).
-//! Everything else is a single pass over contiguous rows that the compiler vectorises.
+//! ReLU MLPs whose hidden layers are all [`FUSED_WIDTH`] wide (the MAPPO networks) run on the
+//! fused path (`fused.rs`): each hidden block's `Linear → ReLU → LayerNorm` is one pass per row
+//! in registers, forward and backward, on small register-tiled kernels that [`simd`] compiles
+//! for AVX2/FMA and AVX-512 and picks at run time (bit-identical on every path). Other shapes
+//! take the layered path: matrix products through one function, [`Real::gemm`], backed by
+//! `matrixmultiply` (or by the `gemm` crate with the `gemm-backend` feature; see
+//! `benches/mlp.rs` for the comparison), and single passes over contiguous rows.
 
 mod adam;
 mod beta;
 mod clip;
+mod fused;
 mod gaussian;
 mod init;
 mod layer_norm;
 mod linear;
 mod mlp;
 mod relu;
+pub mod simd;
 pub mod special;
 mod tanh;
 
 pub use adam::Adam;
 pub use beta::Beta;
 pub use clip::{clip_grad_norm, grad_norm};
+pub use fused::WIDTH as FUSED_WIDTH;
 pub use gaussian::SquashedGaussian;
 pub use init::orthogonal;
 pub use layer_norm::LayerNorm;
@@ -89,6 +96,9 @@ pub trait Real:
     fn max(self, other: Self) -> Self;
     /// The smaller of two values (the other if one is NaN).
     fn min(self, other: Self) -> Self;
+    /// `self · a + b` with one rounding (a fused multiply-add on every path, so results do not
+    /// depend on which instruction set runs them).
+    fn mul_add(self, a: Self, b: Self) -> Self;
     /// `C ← α·A·B + β·C` for an `m × k` matrix A and a `k × n` matrix B, each given as a slice
     /// with a row stride and a column stride (so transposes are free).
     ///
@@ -164,6 +174,10 @@ macro_rules! impl_real {
             #[inline]
             fn min(self, other: Self) -> Self {
                 <$t>::min(self, other)
+            }
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                <$t>::mul_add(self, a, b)
             }
             #[inline]
             fn gemm(

@@ -239,18 +239,29 @@ pub(super) fn run_all(base: &Scenario, plan: &Plan) -> Result<(Vec<ResultRow>, V
     let total: u64 = jobs.iter().map(|j| plan.cost(j) as u64).sum();
     let bar = progress(total, "reproduce");
     let done = AtomicU64::new(0);
-    let mut outcomes: Vec<(usize, Result<JobOutput>)> = order
-        .par_iter()
-        .map(|&j| {
-            let (ri, mi, v, _) = jobs[j];
-            let out = run_job(base, &jobs[j], plan);
-            let c = plan.cost(&jobs[j]) as u64;
-            bar.set_position(done.fetch_add(c, Ordering::Relaxed) + c);
-            bar.set_message(format!(
-                "{} at {v} IoVs ({})",
-                METHODS[mi].id, READINGS[ri].id
-            ));
-            (j, out)
+    // One worker per pool thread pulls the next job from a shared queue (heaviest first), so a
+    // core never waits while jobs remain; the trainers share this pool (`train.threads = 0`)
+    // instead of building one of all cores each. Results do not depend on the schedule.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = rayon::current_num_threads().clamp(1, order.len().max(1));
+    let mut outcomes: Vec<(usize, Result<JobOutput>)> = (0..workers)
+        .into_par_iter()
+        .flat_map_iter(|_| {
+            let mut mine = Vec::new();
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&j) = order.get(k) else { break };
+                let (ri, mi, v, _) = jobs[j];
+                let out = run_job(base, &jobs[j], plan);
+                let c = plan.cost(&jobs[j]) as u64;
+                bar.set_position(done.fetch_add(c, Ordering::Relaxed) + c);
+                bar.set_message(format!(
+                    "{} at {v} IoVs ({})",
+                    METHODS[mi].id, READINGS[ri].id
+                ));
+                mine.push((j, out));
+            }
+            mine
         })
         .collect();
     bar.finish_and_clear();
