@@ -10,7 +10,7 @@
 //! Before the criterion groups, a summary line gives the 1-thread update per sample-epoch with
 //! both denominators: trained (active) samples, which is the work done, and nominal samples
 //! (all 64,000 agent-slots, which the PyTorch anchor trains on), as medians of 7 epochs.
-//! The fused kernels' instruction set can be capped with `IOVMARKET_ISA=avx2` (or `portable`).
+//! The fused kernels' instruction set can be capped with `IOVMARKET_ISA=portable`.
 #![allow(missing_docs)] // reason: criterion_group! generates undocumented items
 
 use std::time::Duration;

@@ -1,14 +1,15 @@
-//! Run-time choice of the instruction set for the fused kernels of [`super::fused`].
+//! Run-time choice of the instruction set for the fused kernels of the `nn` module (`fused.rs`).
 //!
 //! The kernels are written once, in portable Rust, with every product a fused multiply-add
 //! ([`super::Real::mul_add`]). This module instantiates them inside functions compiled for
-//! AVX2 + FMA and for AVX-512 and calls the best one the CPU has. Because each output element
+//! AVX2 + FMA and calls those when the CPU has them. (An AVX-512 instantiation measured no
+//! faster than AVX2 on the 80-IoV update, and its target feature needs Rust 1.89; dropped.) Because each output element
 //! sees the same operations in the same order on every path (vector lanes are independent and
 //! reductions have a fixed shape), the paths give **bit-identical** results; the portable path
 //! (used elsewhere) computes `mul_add` in software where the CPU has no FMA and is slow there,
 //! but exact. The tests compare every path available on the machine bit for bit.
 //!
-//! `IOVMARKET_ISA=portable|avx2|avx512` caps the choice (to measure a path; it cannot change a
+//! `IOVMARKET_ISA=portable` caps the choice (to measure a path; it cannot change a
 //! result). It is read once per process.
 #![allow(unsafe_code)] // reason: calling `#[target_feature]` functions needs `unsafe`; each call is guarded by the CPU feature check below
 
@@ -23,8 +24,6 @@ pub enum Isa {
     Portable,
     /// x86-64 AVX2 with FMA.
     Avx2,
-    /// x86-64 AVX-512F (with AVX2 and FMA).
-    Avx512,
 }
 
 impl Isa {
@@ -32,12 +31,9 @@ impl Isa {
     pub fn detected() -> Self {
         #[cfg(target_arch = "x86_64")]
         {
-            let avx2 = std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma");
-            if avx2 && std::arch::is_x86_feature_detected!("avx512f") {
-                return Self::Avx512;
-            }
-            if avx2 {
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
                 return Self::Avx2;
             }
         }
@@ -50,8 +46,7 @@ impl Isa {
         *ISA.get_or_init(|| {
             let cap = match std::env::var("IOVMARKET_ISA").as_deref() {
                 Ok("portable") => Self::Portable,
-                Ok("avx2") => Self::Avx2,
-                _ => Self::Avx512,
+                _ => Self::Avx2,
             };
             Self::detected().min(cap)
         })
@@ -59,7 +54,7 @@ impl Isa {
 
     /// Every instruction set this CPU can run, narrowest first.
     pub fn available() -> Vec<Self> {
-        [Self::Portable, Self::Avx2, Self::Avx512]
+        [Self::Portable, Self::Avx2]
             .into_iter()
             .filter(|&i| i <= Self::detected())
             .collect()
@@ -167,10 +162,8 @@ macro_rules! kernels {
 kernels!(Portable, 1, 16);
 #[cfg(target_arch = "x86_64")]
 kernels!(Avx2, 1, 16, "avx2,fma");
-#[cfg(target_arch = "x86_64")]
-kernels!(Avx512, 2, 32, "avx512f,avx2,fma");
 
-/// [`fused::forward`] on `isa` (which must be at most [`Isa::detected`]).
+/// The fused forward pass on `isa` (which must be at most [`Isa::detected`]).
 pub(super) fn forward<T: Real>(
     isa: Isa,
     mlp: &Mlp,
@@ -183,13 +176,11 @@ pub(super) fn forward<T: Real>(
     match isa {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => fused::forward(Avx2(()), mlp, params, x, rows, cache),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => fused::forward(Avx512(()), mlp, params, x, rows, cache),
         _ => fused::forward(Portable(()), mlp, params, x, rows, cache),
     }
 }
 
-/// [`fused::backward`] on `isa` (which must be at most [`Isa::detected`]).
+/// The fused backward pass on `isa` (which must be at most [`Isa::detected`]).
 pub(super) fn backward<T: Real>(
     isa: Isa,
     mlp: &Mlp,
@@ -203,8 +194,6 @@ pub(super) fn backward<T: Real>(
     match isa {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => fused::backward(Avx2(()), mlp, params, cache, dout, rows, grads),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => fused::backward(Avx512(()), mlp, params, cache, dout, rows, grads),
         _ => fused::backward(Portable(()), mlp, params, cache, dout, rows, grads),
     }
 }
