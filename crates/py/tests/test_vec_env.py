@@ -68,12 +68,19 @@ def test_vec_env_unseeded_resets_never_repeat(small) -> None:
     assert not np.array_equal(first, second)
 
 
-@pytest.mark.parametrize("bidder", ["truthful", "random", "shaded:0.8"])
-def test_simulate_equals_parallel_env_with_the_same_bidder(bidder: str) -> None:
+# The env reads actions in the configured `agents.action`; each fixed bidder acts in its own kind
+# (valuation-based ones relatively, random absolutely), so the env is configured to match it.
+@pytest.mark.parametrize(
+    ("bidder", "action"),
+    [("truthful", "relative"), ("random", "absolute"), ("shaded:0.8", "relative")],
+)
+def test_simulate_equals_parallel_env_with_the_same_bidder(bidder: str, action: str) -> None:
     episodes, seed = 2, 13
-    sim = iovmarket.simulate(episodes=episodes, seed=seed, bidder=bidder, per_slot=True)
+    sim = iovmarket.simulate(
+        episodes=episodes, seed=seed, bidder=bidder, per_slot=True, agents__action=action
+    )
     assert list(sim["seed"]) == [seed, seed + 1]
-    env = iovmarket.parallel_env()
+    env = iovmarket.parallel_env(agents__action=action)
     for e in range(episodes):
         env.reset(seed=seed + e)
         rewards, trades = [], []

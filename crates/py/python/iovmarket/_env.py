@@ -44,8 +44,8 @@ class IovParallelEnv(ParallelEnv):
 
     Every agent's info carries the slot's metrics (``reward``, ``welfare`` and its three
     variants, ``budget``, ``latency_ms``, ``trades``, ``buyers``, ``sellers``, ``dropped``,
-    ``mean_buyer_utility``, ``ir_violations``, ``clamped_actions``, ``slot``) and ``active``: whether the agent's next
-    action matters (pending request, in range).
+    ``mean_buyer_utility``, ``ir_violations``, ``late_deliveries``, ``clamped_actions``,
+    ``slot``) and ``active``: whether the agent's next action matters (pending request, in range).
 
     Seeding: ``reset(seed=s)`` plays run seed ``s``; each ``reset()`` without a seed plays the next
     seed (s + 1, s + 2, ...), starting from ``scenario.seed``, the convention of
