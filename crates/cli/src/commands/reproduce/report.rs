@@ -300,10 +300,18 @@ fn reference_gap(table: &Table, plan: &Plan, reference: &str, label: &str) -> St
                 table.mean(method::OURS, v, "reward"),
                 table.mean(reference, v, "reward"),
             );
-            format!(
-                "{v} IoVs: {ours:.2} vs {r:.2} ({:+.1} % of the reference)",
-                100.0 * (ours - r) / r.abs().max(1e-12)
-            )
+            if r.abs() < 1e-9 {
+                // A reference of 0 (sitting out) has no relative gap.
+                format!(
+                    "{v} IoVs: {ours:.2} vs {r:.2} (gap {:+.2}; the reference is 0)",
+                    ours - r
+                )
+            } else {
+                format!(
+                    "{v} IoVs: {ours:.2} vs {r:.2} ({:+.1} % of the reference)",
+                    100.0 * (ours - r) / r.abs()
+                )
+            }
         })
         .collect();
     format!("- Ours vs {label}: {}.\n", cells.join("; "))
