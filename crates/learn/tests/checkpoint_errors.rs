@@ -100,3 +100,18 @@ fn resuming_with_another_config_names_the_key() {
     let e = Trainer::from_snapshot(&bigger, envs, snap).unwrap_err();
     assert!(e.to_string().contains("vehicles"), "{e}");
 }
+
+#[test]
+fn a_checkpoint_is_refused_under_the_other_bid_parameterisation() {
+    let (_dir, path, _) = saved();
+    let snap = Snapshot::load(&path).unwrap();
+    assert_eq!(snap.policy.action, iovmarket::agents::ActionKind::Relative);
+    let absolute = small(&[("agents.action", "absolute")]);
+    let env = IovEnv::new(absolute).unwrap();
+    let e = iovmarket_learn::LearnedBidder::new(snap.policy.clone(), &env).unwrap_err();
+    assert!(matches!(e, Error::Mismatch { .. }), "{e}");
+    assert!(e.to_string().contains("agents.action"), "{e}");
+    // Under its own parameterisation it plays.
+    let env = IovEnv::new(small(&[])).unwrap();
+    assert!(iovmarket_learn::LearnedBidder::new(snap.policy, &env).is_ok());
+}
