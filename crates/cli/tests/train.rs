@@ -138,3 +138,99 @@ fn bad_checkpoints_and_configs_are_user_errors_without_output() {
         "a failed run must not create its output directory"
     );
 }
+
+#[test]
+fn resuming_past_the_target_is_an_error_naming_both_epochs() {
+    // Issue 15: `train --resume --epochs 10` on a checkpoint at epoch 70 did nothing, exit 0.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let out_s = out.to_str().unwrap();
+    let o = train(out_s, &["--epochs", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = train(out_s, &["--epochs", "2", "--resume"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("epoch 3") && e.contains("the 2 epochs"), "{e}");
+    // At the target exactly, resuming still completes the directory.
+    let o = train(out_s, &["--epochs", "3", "--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn a_checkpoint_used_on_another_scenario_warns_once_naming_the_keys() {
+    // Issue 15: evaluate/simulate ran a checkpoint trained elsewhere without comment.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let o = train(out.to_str().unwrap(), &["--epochs", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ckpt = out.join("checkpoint.ckpt");
+    let ckpt = ckpt.to_str().unwrap();
+    let warnings = |o: &Output| {
+        stderr(o)
+            .lines()
+            .filter(|l| l.starts_with("warning:"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    // Its own scenario (any seed): no warning.
+    let o = iovmarket(&[
+        "evaluate",
+        "--checkpoint",
+        ckpt,
+        "--episodes",
+        "1",
+        "--seed",
+        "4",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(warnings(&o).is_empty(), "{}", stderr(&o));
+    // More vehicles: the shared policy fits, with one warning naming the key.
+    let o = iovmarket(&[
+        "evaluate",
+        "--checkpoint",
+        ckpt,
+        "--episodes",
+        "1",
+        "--set",
+        "scenario.vehicles=14",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let w = warnings(&o);
+    assert_eq!(w.len(), 1, "{}", stderr(&o));
+    assert!(
+        w[0].contains("scenario.vehicles = 14 (checkpoint: 10)"),
+        "{}",
+        w[0]
+    );
+    // simulate --bidder learned on the paper's scenario: every differing market key is named.
+    let o = iovmarket(&[
+        "simulate",
+        "--bidder",
+        "learned",
+        "--checkpoint",
+        ckpt,
+        "--set",
+        "scenario.episode_slots=3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let w = warnings(&o);
+    assert_eq!(w.len(), 1, "{}", stderr(&o));
+    assert!(
+        w[0].contains("scenario.episode_slots = 3 (checkpoint: 12)")
+            && w[0].contains("scenario.vehicles = 80 (checkpoint: 10)"),
+        "{}",
+        w[0]
+    );
+    assert!(!w[0].contains("train."), "{}", w[0]);
+    // A different observation layout stays an error.
+    let o = iovmarket(&[
+        "evaluate",
+        "--checkpoint",
+        ckpt,
+        "--episodes",
+        "1",
+        "--set",
+        "scenario.rsus=9",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

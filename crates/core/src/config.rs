@@ -58,6 +58,9 @@ pub struct ScenarioConfig {
     pub seed: u64,
     /// Explicit RSU positions `[[x, y], ..]`; empty means a regular grid. By default, empty.
     pub rsu_positions: Vec<[f64; 2]>,
+    /// Memory limit in GB (10⁹ bytes) for the estimate of [`crate::memory`]; 0 means the
+    /// machine's available memory. By default, 0.
+    pub max_memory_gb: f64,
 }
 
 impl Default for ScenarioConfig {
@@ -73,6 +76,7 @@ impl Default for ScenarioConfig {
             episode_slots: 100,
             seed: 0,
             rsu_positions: Vec::new(),
+            max_memory_gb: 0.0,
         }
     }
 }
@@ -440,6 +444,7 @@ impl Scenario {
         positive("scenario.coverage_m", s.coverage_m)?;
         positive("scenario.slot_s", s.slot_s)?;
         positive_count("scenario.episode_slots", s.episode_slots)?;
+        non_negative("scenario.max_memory_gb", s.max_memory_gb)?;
         if s.rsu_positions.is_empty() {
             let side = (s.rsus as f64).sqrt().round() as usize;
             if side * side != s.rsus {
@@ -582,7 +587,7 @@ fn set_key(table: &mut toml::Table, known: &toml::Table, key: &str, raw: &str) -
     if !section.contains_key(parts[1]) {
         return Err(Error::config(key, "unknown config key"));
     }
-    let value = parse_value(raw);
+    let value = parse_value(key, raw)?;
     let entry = table
         .entry(parts[0].to_string())
         .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -594,18 +599,37 @@ fn set_key(table: &mut toml::Table, known: &toml::Table, key: &str, raw: &str) -
 }
 
 /// A TOML value if `raw` parses as one, otherwise the bare string.
-fn parse_value(raw: &str) -> toml::Value {
-    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+///
+/// # Errors
+/// [`Error::Config`] for a numeral too large for an f64 (`1e400`), which TOML rejects and which
+/// would otherwise reach the schema as a string ("invalid type: string").
+fn parse_value(key: &str, raw: &str) -> Result<toml::Value> {
+    if let Some(v) = toml::from_str::<toml::Table>(&format!("v = {raw}"))
         .ok()
         .and_then(|mut t| t.remove("v"))
-        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+    {
+        return Ok(v);
+    }
+    let numeral = raw
+        .trim_start_matches(['+', '-'])
+        .starts_with(|c: char| c.is_ascii_digit() || c == '.');
+    if numeral && raw.parse::<f64>().is_ok_and(f64::is_infinite) {
+        return Err(Error::config(
+            key,
+            format!(
+                "{raw} is out of range for f64 (largest finite value {:e})",
+                f64::MAX
+            ),
+        ));
+    }
+    Ok(toml::Value::String(raw.to_string()))
 }
 
 fn finite(key: &str, v: f64) -> Result<()> {
     if v.is_finite() {
         Ok(())
     } else {
-        Err(Error::config(key, format!("{v} is not a finite number")))
+        Err(Error::config(key, format!("{v:?} is not a finite number")))
     }
 }
 
@@ -615,7 +639,7 @@ fn positive(key: &str, v: f64) -> Result<()> {
     } else {
         Err(Error::config(
             key,
-            format!("{v} is out of range; expected a finite number > 0"),
+            format!("{v:?} is out of range; expected a finite number > 0"),
         ))
     }
 }
@@ -626,7 +650,7 @@ fn non_negative(key: &str, v: f64) -> Result<()> {
     } else {
         Err(Error::config(
             key,
-            format!("{v} is out of range; expected a finite number >= 0"),
+            format!("{v:?} is out of range; expected a finite number >= 0"),
         ))
     }
 }
@@ -637,7 +661,7 @@ fn probability(key: &str, v: f64) -> Result<()> {
     } else {
         Err(Error::config(
             key,
-            format!("{v} is out of range; expected a probability in [0, 1]"),
+            format!("{v:?} is out of range; expected a probability in [0, 1]"),
         ))
     }
 }
@@ -711,6 +735,19 @@ mod tests {
             let e = Scenario::from_toml("", &ov(k, v)).unwrap_err().to_string();
             assert!(e.contains(k), "{k}: {e}");
         }
+        // Issue 15: a numeral beyond f64 is named as such, not as "invalid type: string".
+        let e = Scenario::from_toml("", &ov("channel.bandwidth_hz", "1e400"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("channel.bandwidth_hz") && e.contains("out of range for f64"),
+            "{e}"
+        );
+        // Large values print in shortest round-trip form, not as 300-digit decimals.
+        let e = Scenario::from_toml("", &ov("channel.bandwidth_hz", "-1e300"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("-1e300 is out of range"), "{e}");
         let e = Scenario::from_toml("", &ov("scenario.vehicles", "-3"))
             .unwrap_err()
             .to_string();

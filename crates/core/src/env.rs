@@ -134,6 +134,12 @@ impl IovEnv {
     /// Config errors; an unreadable size trace or mobility trace.
     pub fn new(scenario: Scenario) -> Result<Self> {
         scenario.validate()?;
+        // Before any per-vehicle or per-RSU allocation (issue 15: 1e9 vehicles aborted).
+        crate::memory::check(
+            &scenario,
+            crate::memory::simulation_bytes(&scenario),
+            "one simulation",
+        )?;
         let mechanism = MechanismKind::from_config(&scenario.market)
             .map_err(|e| Error::config("market.mechanism", e))?;
         let mobility = mobility::build(&scenario)?;

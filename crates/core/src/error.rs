@@ -35,7 +35,8 @@ pub enum Error {
         source: std::io::Error,
     },
     /// An invalid market input (bid or ask).
-    #[error("{side}[{index}] = {value}: {message}")]
+    // `{:?}` is the shortest round-trip form (-1e308), not a 310-digit decimal.
+    #[error("{side}[{index}] = {value:?}: {message}")]
     InvalidOrder {
         /// `bids` or `asks`.
         side: &'static str,
@@ -55,7 +56,7 @@ pub enum Error {
         slots: usize,
     },
     /// An action that is not a finite number.
-    #[error("actions[{index}] = {value}: expected a finite number in [0, 1]")]
+    #[error("actions[{index}] = {value:?}: expected a finite number in [0, 1]")]
     InvalidAction {
         /// Agent index.
         index: usize,

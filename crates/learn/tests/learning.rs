@@ -173,3 +173,51 @@ fn mappo_reaches_the_optimal_return_of_a_known_market() {
         "learned {learned:.3} vs optimal {optimal:.3} after {epochs} epochs"
     );
 }
+
+fn policy_return(policy: &iovmarket_learn::Policy) -> f64 {
+    let mut obs = [0.0f32; 4 * BUYERS];
+    mean_return(200, |env, a| {
+        env.observe(&mut obs);
+        a.copy_from_slice(&iovmarket_learn::policy::deterministic_actions(
+            policy, &obs, BUYERS,
+        ));
+    })
+}
+
+#[test]
+#[ignore]
+fn explore() {
+    let optimal = mean_return(200, |env, a| {
+        for (x, v) in a.iter_mut().zip(env.values) {
+            *x = v as f32;
+        }
+    });
+    let lr = std::env::var("LR").unwrap_or("0.001".into());
+    let ent = std::env::var("ENT").unwrap_or("0.02".into());
+    for seed in 0..12u64 {
+        let scenario = Scenario::from_toml(
+            "",
+            &[
+                ("train.n_envs".into(), "8".into()),
+                ("train.hidden".into(), "32".into()),
+                ("train.lr".into(), lr.clone()),
+                ("train.entropy_coef".into(), ent.clone()),
+                ("scenario.seed".into(), seed.to_string()),
+            ],
+        )
+        .unwrap();
+        let envs = (0..8).map(|_| TinyMarket::new()).collect();
+        let mut trainer = Trainer::new(&scenario, envs).unwrap();
+        let mut line = format!(
+            "seed {seed}: untrained {:.3}",
+            policy_return(trainer.policy()) / optimal
+        );
+        for e in 1..=100 {
+            trainer.run_epoch().unwrap();
+            if e % 10 == 0 {
+                line += &format!(" {e}:{:.4}", policy_return(trainer.policy()) / optimal);
+            }
+        }
+        eprintln!("{line}");
+    }
+}

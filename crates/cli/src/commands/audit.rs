@@ -10,6 +10,8 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
+
+use crate::stdout;
 use iovmarket::config::MarketConfig;
 use iovmarket::market::audit::{audit, AuditConfig, AuditReport, Misreport, Tally, Violation};
 use iovmarket::market::{BudgetProperty, Mechanism, MechanismKind, Properties};
@@ -55,24 +57,26 @@ pub fn run(args: Args) -> Result<ExitCode> {
         price_max: market.bid_max,
         ..AuditConfig::default()
     };
-    println!(
+    stdout::println(&format!(
         "audit: {} random markets per mechanism (0-{} bids x 0-{} asks, prices in [0, {}]), seed {}",
         config.markets, config.max_orders, config.max_orders, config.price_max, config.seed
-    );
+    ))?;
     let mut failed = Vec::new();
     for m in &mechanisms {
         let report = audit(m, &config);
-        print!("\n{}", table(&report));
+        stdout::print(&format!("\n{}", table(&report)))?;
         if !report.passes() {
             failed.push(m.name());
         }
     }
-    println!();
     if failed.is_empty() {
-        println!("every mechanism keeps the properties it claims");
+        stdout::print("\nevery mechanism keeps the properties it claims\n")?;
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("FAILED: {} break(s) a claimed property", failed.join(", "));
+        stdout::print(&format!(
+            "\nFAILED: {} break(s) a claimed property\n",
+            failed.join(", ")
+        ))?;
         Ok(ExitCode::from(1))
     }
 }

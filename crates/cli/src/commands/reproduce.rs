@@ -369,6 +369,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         bail!("--epochs and --eval-episodes must be >= 1");
     }
     base.validate()?;
+    // Held to the end: a second run into this --out exits 2 naming this one (issue 15).
+    let _lock = crate::lock::lock_output(&args.out)?;
 
     // Jobs, heaviest first so the two cores stay busy to the end.
     let mut jobs: Vec<(usize, usize, usize)> = Vec::new();
@@ -445,21 +447,22 @@ pub fn run(args: Args) -> Result<ExitCode> {
     );
     write_json(&out.join("run.json"), &info)?;
 
-    println!(
-        "reproduce: {} jobs in {:.1} s → {}",
+    let mut text = format!(
+        "reproduce: {} jobs in {:.1} s → {}\n{}\n",
         jobs.len(),
         started.elapsed().as_secs_f64(),
-        out.display()
+        out.display(),
+        summary_table(&table, &plan)
     );
-    println!("{}", summary_table(&table, &plan));
     for c in &claims_ext {
-        println!(
-            "{} {:<15} {}",
+        text += &format!(
+            "{} {:<15} {}\n",
             c.id,
             if c.holds { "holds" } else { "does not hold" },
             c.statement
         );
     }
+    crate::stdout::print(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 

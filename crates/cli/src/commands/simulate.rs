@@ -67,12 +67,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let kind = BidderKind::parse(&scenario.agents.bidder).map_err(anyhow::Error::msg)?;
     let seed = scenario.scenario.seed;
+    let _lock = args
+        .out
+        .as_deref()
+        .map(crate::lock::lock_output)
+        .transpose()?;
     let mut env = IovEnv::new(scenario.clone()).context("cannot build the environment")?;
     let mut bidder: Box<dyn Bidder> = match (kind.build(), &args.checkpoint) {
         (Some(b), None) => b,
         (None, Some(path)) => {
             let snap = Snapshot::load(path).context("cannot load the checkpoint")?;
-            Box::new(LearnedBidder::new(snap.policy, &env)?)
+            let trained_on = snap.scenario().context("cannot load the checkpoint")?;
+            let bidder = LearnedBidder::new(snap.policy, &env)?;
+            super::warn_if_trained_elsewhere(&trained_on, &scenario);
+            Box::new(bidder)
         }
         (None, None) => bail!("agents.bidder = \"learned\" needs --checkpoint FILE"),
         (Some(b), Some(_)) => bail!(
@@ -119,7 +127,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         bidder.name(),
         seed
     );
-    print!("{}", summary::table(&title, &episodes));
+    crate::stdout::print(&summary::table(&title, &episodes))?;
     if let Some(dir) = &args.out {
         write_csv(&dir.join("slots.csv"), slots)?;
         write_csv(&dir.join("prices.csv"), prices)?;
