@@ -73,8 +73,8 @@ impl Snapshot {
         Ok(Scenario::from_toml(&self.scenario, &[])?)
     }
 
-    /// Checks that `scenario` equals the stored one except for `train.epochs` and
-    /// `train.threads` (which may change on resume).
+    /// Checks that `scenario` equals the stored one except for `train.epochs`, `train.threads`
+    /// and `scenario.max_memory_gb` (which may change on resume).
     ///
     /// # Errors
     /// [`Error::Mismatch`] naming the first differing config line.
@@ -82,6 +82,7 @@ impl Snapshot {
         let mut stored = self.scenario()?;
         stored.train.epochs = scenario.train.epochs;
         stored.train.threads = scenario.train.threads;
+        stored.scenario.max_memory_gb = scenario.scenario.max_memory_gb;
         if stored == *scenario {
             return Ok(());
         }
