@@ -123,11 +123,18 @@ fn absurd_scenario_sizes_are_refused_before_allocating() {
 
 #[test]
 fn the_memory_limit_can_be_set_and_large_feasible_runs_still_work() {
-    let o = iovmarket(&["simulate", "--set", "scenario.max_memory_gb=0.001"]);
+    // 100 000 vehicles need about 22 MB; a 10 MB limit refuses them.
+    let o = iovmarket(&[
+        "simulate",
+        "--set",
+        "scenario.vehicles=100000",
+        "--set",
+        "scenario.max_memory_gb=0.01",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(
-        e.contains("more than the limit of 0.001 GB (scenario.max_memory_gb)"),
+        e.contains("more than the limit of 10.000 MB (scenario.max_memory_gb)"),
         "{e}"
     );
     let o = iovmarket(&[

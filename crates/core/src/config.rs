@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Short};
 
 /// The paper's scenario preset, embedded so the binary runs without files.
 pub const PAPER_TOML: &str = include_str!("../../../configs/paper.toml");
@@ -629,7 +629,10 @@ fn finite(key: &str, v: f64) -> Result<()> {
     if v.is_finite() {
         Ok(())
     } else {
-        Err(Error::config(key, format!("{v:?} is not a finite number")))
+        Err(Error::config(
+            key,
+            format!("{} is not a finite number", Short(v)),
+        ))
     }
 }
 
@@ -639,7 +642,7 @@ fn positive(key: &str, v: f64) -> Result<()> {
     } else {
         Err(Error::config(
             key,
-            format!("{v:?} is out of range; expected a finite number > 0"),
+            format!("{} is out of range; expected a finite number > 0", Short(v)),
         ))
     }
 }
@@ -650,7 +653,10 @@ fn non_negative(key: &str, v: f64) -> Result<()> {
     } else {
         Err(Error::config(
             key,
-            format!("{v:?} is out of range; expected a finite number >= 0"),
+            format!(
+                "{} is out of range; expected a finite number >= 0",
+                Short(v)
+            ),
         ))
     }
 }
@@ -661,7 +667,10 @@ fn probability(key: &str, v: f64) -> Result<()> {
     } else {
         Err(Error::config(
             key,
-            format!("{v:?} is out of range; expected a probability in [0, 1]"),
+            format!(
+                "{} is out of range; expected a probability in [0, 1]",
+                Short(v)
+            ),
         ))
     }
 }

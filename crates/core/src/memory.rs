@@ -153,10 +153,12 @@ pub fn check(s: &Scenario, needed: f64, what: &str) -> Result<()> {
     ))
 }
 
-/// Bytes as GB with three significant digits (`{:e}` past a million GB).
+/// Bytes as MB below 1 GB, as GB above (`{:e}` past a million GB).
 fn gb(bytes: f64) -> String {
     let g = bytes / 1e9;
-    if g < 1e6 {
+    if g < 1.0 {
+        format!("{:.3} MB", bytes / 1e6)
+    } else if g < 1e6 {
         format!("{g:.3} GB")
     } else {
         format!("{g:.2e} GB")
@@ -195,7 +197,7 @@ mod tests {
             .to_string();
         assert!(e.contains("scenario.max_memory_gb"), "{e}");
         assert!(
-            e.contains("0.100 GB") && e.contains("1000000 vehicles"),
+            e.contains("100.000 MB") && e.contains("1000000 vehicles"),
             "{e}"
         );
         let s = scenario(1_000, 4, 0.1);

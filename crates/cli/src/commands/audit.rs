@@ -2,7 +2,8 @@
 //! ([`iovmarket::market::audit`]) and prints one table per mechanism.
 //!
 //! Exit code 0 when every audited mechanism keeps what it claims, 1 when one breaks a claim
-//! (IR, its budget property, or truthfulness for a side it claims truthful), 2 for bad flags.
+//! (IR, its budget property, or truthfulness for a side it claims truthful, or for both sides
+//! under `--require-truthful`), 2 for bad flags.
 //! Profitable misreports against a rule that does not claim truthfulness (kda, random, and
 //! second_price for sellers) are printed as expected findings, not failures.
 
@@ -34,6 +35,10 @@ pub struct Args {
     /// k of the k-double auction, in [0, 1] (`market.kda_k`).
     #[arg(long, default_value_t = MarketConfig::default().kda_k)]
     pub kda_k: f64,
+    /// Hold every audited rule to truthfulness for buyers and sellers, claimed or not (exit 1
+    /// for a rule with profitable misreports), e.g. to check whether a variant is truthful.
+    #[arg(long)]
+    pub require_truthful: bool,
 }
 
 /// Runs `audit`.
@@ -63,8 +68,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     ))?;
     let mut failed = Vec::new();
     for m in &mechanisms {
-        let report = audit(m, &config);
-        stdout::print(&format!("\n{}", table(&report)))?;
+        let mut report = audit(m, &config);
+        if args.require_truthful {
+            report.properties.truthful_buyers = true;
+            report.properties.truthful_sellers = true;
+        }
+        let claimed = m.properties();
+        stdout::print(&format!("\n{}", table(&report, claimed)))?;
         if !report.passes() {
             failed.push(m.name());
         }
@@ -98,14 +108,21 @@ fn claims(p: Properties) -> String {
 }
 
 /// One mechanism's table.
-fn table(r: &AuditReport) -> String {
+fn table(r: &AuditReport, claimed: Properties) -> String {
     let mut s = String::new();
     let verdict = if r.passes() {
         "ok".to_string()
     } else {
         format!("FAIL ({})", r.broken_claims().join(", "))
     };
-    let _ = writeln!(s, "{}: claims {}", r.mechanism, claims(r.properties));
+    let _ = writeln!(s, "{}: claims {}", r.mechanism, claims(claimed));
+    if r.properties != claimed {
+        let _ = writeln!(
+            s,
+            "  held to: {} (--require-truthful)",
+            claims(r.properties)
+        );
+    }
     let rows = [
         ("markets tried", r.markets.to_string(), None),
         ("misreports tried", r.misreports.to_string(), None),
@@ -213,7 +230,7 @@ mod tests {
 
     #[test]
     fn a_passing_report_prints_ok_without_examples() {
-        let t = table(&report());
+        let t = table(&report(), report().properties);
         assert!(
             t.starts_with("vcg: claims truthful for buyers and sellers, budget <= 0"),
             "{t}"
@@ -241,7 +258,7 @@ mod tests {
             }),
         };
         assert!(!r.passes());
-        let t = table(&r);
+        let t = table(&r, r.properties);
         assert!(t.contains("FAIL (buyer truthfulness)"), "{t}");
         assert!(t.contains("2  (claim broken)"), "{t}");
         assert!(

@@ -67,11 +67,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let kind = BidderKind::parse(&scenario.agents.bidder).map_err(anyhow::Error::msg)?;
     let seed = scenario.scenario.seed;
-    let _lock = args
-        .out
-        .as_deref()
-        .map(crate::lock::lock_output)
-        .transpose()?;
     let mut env = IovEnv::new(scenario.clone()).context("cannot build the environment")?;
     let mut bidder: Box<dyn Bidder> = match (kind.build(), &args.checkpoint) {
         (Some(b), None) => b,
@@ -88,6 +83,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
             b.name()
         ),
     };
+    // After every input check (bad input leaves no directory), before any work.
+    let _lock = args
+        .out
+        .as_deref()
+        .map(crate::lock::lock_output)
+        .transpose()?;
     let keep_slots = args.out.is_some();
     let (mut slots, mut prices, mut episodes) =
         (Vec::new(), Vec::new(), Vec::<EpisodeMetrics>::new());

@@ -51,12 +51,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         iovmarket::memory::training_bytes(&scenario),
         "training",
     )?;
-    let _lock = crate::lock::lock_output(&args.out)?;
-    let ckpt = args.out.join(CHECKPOINT);
     let envs = (0..scenario.train.n_envs)
         .map(|_| IovEnv::new(scenario.clone()))
         .collect::<iovmarket::Result<Vec<_>>>()
         .context("cannot build the environment")?;
+    let ckpt = args.out.join(CHECKPOINT);
+    if args.resume && !ckpt.exists() {
+        // Checked (again below) before locking, so that this error creates no directory.
+        bail!("--resume: no checkpoint at {}", ckpt.display());
+    }
+    // Before the checkpoint is read: a concurrent run into this --out exits here.
+    let _lock = crate::lock::lock_output(&args.out)?;
     let mut trainer = if args.resume {
         if !ckpt.exists() {
             bail!("--resume: no checkpoint at {}", ckpt.display());
