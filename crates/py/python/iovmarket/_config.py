@@ -93,7 +93,7 @@ def scenario_parts(
             f"not {type(config).__name__}"
         )
     for key, value in (overrides or {}).items():
-        if "__" not in key:
+        if "__" not in key and "." not in key:  # internal callers pass dotted keys
             raise ConfigError(_override_hint(key))
         pairs.append((key.replace("__", "."), toml_literal(value)))
     return text, pairs
@@ -107,10 +107,8 @@ def _override_hint(key: str) -> str:
     tables = tomllib.loads(Scenario().to_toml())
     homes = [t for t, keys in tables.items() if isinstance(keys, dict) and key in keys]
     form = f"{homes[0]}__{key}" if len(homes) == 1 else f"TABLE__{key}"
-    return (
-        f"override `{key}`: overrides are written table__key, e.g. `{form}=...`"
-        + ("" if homes else f" (no table has a key `{key}`)")
-    )
+    unknown = "" if homes else f" (no table has a key `{key}`)"
+    return f"override `{key}`: overrides are written table__key, e.g. `{form}=...`{unknown}"
 
 
 def resolve_scenario(
