@@ -46,6 +46,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let scenario = args.config.scenario_or(&snap.scenario, &origin, &extra)?;
     let seed = scenario.scenario.seed;
     // A layout mismatch is an error (from `evaluate`); a scenario that merely differs, a warning.
+    {
+        use iovmarket::memory;
+        let needed = memory::simulation_bytes(&scenario) + memory::policy_bytes(&scenario);
+        memory::check(&scenario, needed, "evaluation")?;
+    }
     let env = IovEnv::new(scenario.clone()).context("cannot build the environment")?;
     LearnedBidder::new(snap.policy.clone(), &env).context("cannot evaluate the policy")?;
     drop(env);

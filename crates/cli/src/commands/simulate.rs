@@ -67,6 +67,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let kind = BidderKind::parse(&scenario.agents.bidder).map_err(anyhow::Error::msg)?;
     let seed = scenario.scenario.seed;
+    if kind == BidderKind::Learned {
+        use iovmarket::memory;
+        let needed = memory::simulation_bytes(&scenario) + memory::policy_bytes(&scenario);
+        memory::check(&scenario, needed, "a learned bidder's simulation")?;
+    }
     let mut env = IovEnv::new(scenario.clone()).context("cannot build the environment")?;
     let mut bidder: Box<dyn Bidder> = match (kind.build(), &args.checkpoint) {
         (Some(b), None) => b,
