@@ -2,11 +2,17 @@
 //!
 //! Every command parses its flags (clap), builds a validated [`iovmarket::Scenario`], runs, and
 //! writes its outputs atomically. Errors print one line on stderr; user errors exit with code 2.
+//! Standard output goes through [`stdout::print`], never `print!`, so a closed pipe or a full disk
+//! cannot panic.
+
+#![deny(clippy::print_stdout)]
 
 mod commands;
+mod lock;
 mod output;
 mod replay;
 mod report;
+mod stdout;
 mod summary;
 
 use std::process::ExitCode;
@@ -55,9 +61,55 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(err) if err.is::<stdout::Closed>() => ExitCode::from(stdout::CLOSED_EXIT_CODE),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", one_line(&err));
             ExitCode::from(2)
         }
+    }
+}
+
+/// The error and its causes joined by ": ", skipping a cause whose text already ends the line
+/// (an error that prints its source, e.g. `path: Is a directory`, would otherwise say it twice).
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_names_an_os_error_once() {
+        let io = std::io::Error::from(std::io::ErrorKind::IsADirectory);
+        #[derive(Debug)]
+        struct WithSource(std::io::Error);
+        impl std::fmt::Display for WithSource {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "ckpt: {}", self.0)
+            }
+        }
+        impl std::error::Error for WithSource {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let text = io.to_string();
+        let err = anyhow::Error::new(WithSource(io)).context("cannot load the checkpoint");
+        assert_eq!(
+            one_line(&err),
+            format!("cannot load the checkpoint: ckpt: {text}")
+        );
     }
 }

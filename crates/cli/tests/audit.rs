@@ -129,3 +129,43 @@ fn bad_flags_are_user_errors() {
         assert!(o.stdout.is_empty(), "{args:?}");
     }
 }
+
+#[test]
+fn a_rule_held_to_a_property_it_lacks_fails_with_exit_1() {
+    // The exit-1 path end to end (issue 15): k-DA is not truthful (buyers shade, sellers inflate),
+    // so held to truthfulness it must fail; McAfee, truthful for both sides, must still pass.
+    let o = iovmarket(&[
+        "audit",
+        "--mechanism",
+        "kda",
+        "--markets",
+        "200",
+        "--require-truthful",
+    ]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(text.contains("kda: claims not truthful"), "{text}");
+    assert!(
+        text.contains("held to: truthful for buyers and sellers"),
+        "{text}"
+    );
+    assert!(text.contains("claim broken"), "{text}");
+    assert!(
+        text.contains("FAIL (buyer truthfulness, seller truthfulness)"),
+        "{text}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with("FAILED: kda break(s) a claimed property"),
+        "{text}"
+    );
+    let o = iovmarket(&[
+        "audit",
+        "--mechanism",
+        "mcafee",
+        "--markets",
+        "200",
+        "--require-truthful",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}

@@ -353,8 +353,11 @@ mod tests {
             let via_gain = lb.rate(p, lb.link_gain(d, s), h);
             assert!((via_db - via_gain).abs() / via_db < 1e-9);
         }
-        // 5 W at 300 m, no shadowing, unit fading: SNR ≈ 44.6 dB, ≈ 14.8 Mbit/s.
+        // 5 W at 300 m ground distance, no shadowing, unit fading. With the antenna heights
+        // (25 m − 1.5 m) the 3-D distance is 300.92 m: PL = 128.1 + 37.6·log10(0.30092) =
+        // 108.490 dB and SNR = 36.990 + 116 − 108.490 = 44.500 dB (≈ 14.8 Mbit/s). Without the
+        // heights it would be 44.549 dB, so the tolerance must stay well below 0.05 dB.
         let snr = lb.snr_db(5.0, 300.0, 0.0, 1.0);
-        assert!((snr - 44.56).abs() < 0.1, "snr {snr}");
+        assert!((snr - 44.500).abs() < 0.005, "snr {snr}");
     }
 }

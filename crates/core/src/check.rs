@@ -1,14 +1,17 @@
 //! Range checks shared by the config types (of this crate and of `iovmarket-learn`): each
 //! returns [`Error::Config`] naming the key and the expected range.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Short};
 
 /// `v` must be finite.
 pub fn finite(key: &str, v: f64) -> Result<()> {
     if v.is_finite() {
         Ok(())
     } else {
-        Err(Error::config(key, format!("{v} is not a finite number")))
+        Err(Error::config(
+            key,
+            format!("{} is not a finite number", Short(v)),
+        ))
     }
 }
 
@@ -19,7 +22,7 @@ pub fn positive(key: &str, v: f64) -> Result<()> {
     } else {
         Err(Error::config(
             key,
-            format!("{v} is out of range; expected a finite number > 0"),
+            format!("{} is out of range; expected a finite number > 0", Short(v)),
         ))
     }
 }
@@ -31,7 +34,10 @@ pub fn non_negative(key: &str, v: f64) -> Result<()> {
     } else {
         Err(Error::config(
             key,
-            format!("{v} is out of range; expected a finite number >= 0"),
+            format!(
+                "{} is out of range; expected a finite number >= 0",
+                Short(v)
+            ),
         ))
     }
 }
@@ -43,7 +49,10 @@ pub fn probability(key: &str, v: f64) -> Result<()> {
     } else {
         Err(Error::config(
             key,
-            format!("{v} is out of range; expected a probability in [0, 1]"),
+            format!(
+                "{} is out of range; expected a probability in [0, 1]",
+                Short(v)
+            ),
         ))
     }
 }

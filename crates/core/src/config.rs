@@ -190,7 +190,7 @@ fn set_key(table: &mut toml::Table, known: &toml::Table, key: &str, raw: &str) -
     if parts[0] != "train" && !section.contains_key(parts[1]) {
         return Err(Error::config(key, "unknown config key"));
     }
-    let value = parse_value(raw);
+    let value = parse_value(key, raw)?;
     let entry = table
         .entry(parts[0].to_string())
         .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -202,11 +202,30 @@ fn set_key(table: &mut toml::Table, known: &toml::Table, key: &str, raw: &str) -
 }
 
 /// A TOML value if `raw` parses as one, otherwise the bare string.
-fn parse_value(raw: &str) -> toml::Value {
-    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+///
+/// # Errors
+/// [`Error::Config`] for a numeral too large for an f64 (`1e400`), which TOML rejects and which
+/// would otherwise reach the schema as a string ("invalid type: string").
+fn parse_value(key: &str, raw: &str) -> Result<toml::Value> {
+    if let Some(v) = toml::from_str::<toml::Table>(&format!("v = {raw}"))
         .ok()
         .and_then(|mut t| t.remove("v"))
-        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+    {
+        return Ok(v);
+    }
+    let numeral = raw
+        .trim_start_matches(['+', '-'])
+        .starts_with(|c: char| c.is_ascii_digit() || c == '.');
+    if numeral && raw.parse::<f64>().is_ok_and(f64::is_infinite) {
+        return Err(Error::config(
+            key,
+            format!(
+                "{raw} is out of range for f64 (largest finite value {:e})",
+                f64::MAX
+            ),
+        ));
+    }
+    Ok(toml::Value::String(raw.to_string()))
 }
 
 #[cfg(test)]
@@ -302,6 +321,19 @@ mod tests {
             let e = Scenario::from_toml("", &ov(k, v)).unwrap_err().to_string();
             assert!(e.contains(k), "{k}: {e}");
         }
+        // Issue 15: a numeral beyond f64 is named as such, not as "invalid type: string".
+        let e = Scenario::from_toml("", &ov("channel.bandwidth_hz", "1e400"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("channel.bandwidth_hz") && e.contains("out of range for f64"),
+            "{e}"
+        );
+        // Large values print in shortest round-trip form, not as 300-digit decimals.
+        let e = Scenario::from_toml("", &ov("channel.bandwidth_hz", "-1e300"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("-1e300 is out of range"), "{e}");
         let e = Scenario::from_toml("", &ov("scenario.vehicles", "-3"))
             .unwrap_err()
             .to_string();

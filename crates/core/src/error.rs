@@ -35,7 +35,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// An invalid market input (bid or ask).
-    #[error("{side}[{index}] = {value}: {message}")]
+    #[error("{side}[{index}] = {}: {message}", Short(*value))]
     InvalidOrder {
         /// `bids` or `asks`.
         side: &'static str,
@@ -55,7 +55,7 @@ pub enum Error {
         slots: usize,
     },
     /// An action that is not a finite number.
-    #[error("actions[{index}] = {value}: expected a finite number in [0, 1]")]
+    #[error("actions[{index}] = {}: expected a finite number in [0, 1]", Short(*value))]
     InvalidAction {
         /// Agent index.
         index: usize,
@@ -94,3 +94,35 @@ impl Error {
 
 /// Result alias of the core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A number as written for people: plain (`-2`, `0.5`) at ordinary magnitudes, scientific
+/// (`-1e308`, `1e-300`) beyond them, where `{}` would print hundreds of digits. Both forms are
+/// the shortest that round-trip.
+#[derive(Debug, Clone, Copy)]
+pub struct Short<T>(pub T);
+
+impl<T: Copy + std::fmt::Display + std::fmt::LowerExp + Into<f64>> std::fmt::Display for Short<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let x: f64 = self.0.into();
+        if x == 0.0 || !x.is_finite() || (1e-5..1e16).contains(&x.abs()) {
+            write!(f, "{}", self.0)
+        } else {
+            write!(f, "{:e}", self.0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Short;
+
+    #[test]
+    fn short_numbers() {
+        assert_eq!(Short(-2.0).to_string(), "-2");
+        assert_eq!(Short(0.5).to_string(), "0.5");
+        assert_eq!(Short(-1e308).to_string(), "-1e308");
+        assert_eq!(Short(1.5e-300).to_string(), "1.5e-300");
+        assert_eq!(Short(3e38f32).to_string(), "3e38");
+        assert_eq!(Short(f64::NAN).to_string(), "NaN");
+    }
+}

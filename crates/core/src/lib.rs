@@ -37,6 +37,7 @@ pub mod config;
 pub mod env;
 pub mod error;
 pub mod market;
+pub mod memory;
 pub mod metrics;
 pub mod mobility;
 pub mod par;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{positive, positive_count};
+use crate::check::{non_negative, positive, positive_count};
 use crate::error::{Error, Result};
 
 /// `[scenario]`: sizes, geometry and time.
@@ -31,6 +31,9 @@ pub struct ScenarioConfig {
     pub seed: u64,
     /// Explicit RSU positions `[[x, y], ..]`; empty means a regular grid. By default, empty.
     pub rsu_positions: Vec<[f64; 2]>,
+    /// Memory limit in GB (10⁹ bytes) for the estimate of [`crate::memory`]; 0 means the
+    /// machine's available memory. By default, 0.
+    pub max_memory_gb: f64,
 }
 
 impl Default for ScenarioConfig {
@@ -46,6 +49,7 @@ impl Default for ScenarioConfig {
             episode_slots: 100,
             seed: 0,
             rsu_positions: Vec::new(),
+            max_memory_gb: 0.0,
         }
     }
 }
@@ -71,6 +75,7 @@ impl ScenarioConfig {
         positive("scenario.coverage_m", s.coverage_m)?;
         positive("scenario.slot_s", s.slot_s)?;
         positive_count("scenario.episode_slots", s.episode_slots)?;
+        non_negative("scenario.max_memory_gb", s.max_memory_gb)?;
         if s.rsu_positions.is_empty() {
             let side = (s.rsus as f64).sqrt().round() as usize;
             if side * side != s.rsus {

@@ -2,7 +2,8 @@
 //!
 //! Each case clears one generated market with all seven rules and checks:
 //! - IR, well-formedness and the claimed budget property (via `MechanismTester::clear`);
-//! - the trade count against K: mcafee and sbba ∈ {K, K − 1}, trade_reduction = max(K − 1, 0),
+//! - the trade count against K, computed by brute force in the test (not by the order book under
+//!   test): mcafee and sbba ∈ {K, K − 1}, trade_reduction = max(K − 1, 0),
 //!   kda / vcg / second_price = K, random between ⌈M/2⌉ and M, where M ≥ K is the largest number of
 //!   disjoint pairs with b ≥ a (random can make more than K trades, see `market/random.rs`);
 //!   winners are the highest bids and lowest asks (sbba: sellers among the K cheapest);
@@ -98,6 +99,23 @@ fn max_matching(market: &Market) -> usize {
     m
 }
 
+/// K, the number of efficient trades, computed without the order book (whose
+/// `efficient_trades` is code under test): the largest k such that some price x has at least k
+/// bids ≥ x and at least k asks ≤ x. (Such an x exists iff the k-th highest bid is ≥ the k-th
+/// lowest ask; x can be taken among the asks.) Brute force over every ask as the threshold.
+fn efficient_trades_brute_force(market: &Market) -> usize {
+    market
+        .asks
+        .iter()
+        .map(|&x| {
+            let buyers = market.bids.iter().filter(|&&b| b >= x).count();
+            let sellers = market.asks.iter().filter(|&&a| a <= x).count();
+            buyers.min(sellers)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 /// Sorted multiset of `key(trade)` as bit patterns (exact comparison).
 fn multiset<const N: usize>(trades: &[Trade], key: impl Fn(&Trade) -> [f64; N]) -> Vec<[u64; N]> {
     let mut v: Vec<[u64; N]> = trades.iter().map(|t| key(t).map(f64::to_bits)).collect();
@@ -106,8 +124,12 @@ fn multiset<const N: usize>(trades: &[Trade], key: impl Fn(&Trade) -> [f64; N]) 
 }
 
 fn check_counts(m: &MechanismKind, market: &Market, out: &Outcome) {
-    let (n, k) = (out.trades.len(), out.efficient_trades);
+    let (n, k) = (out.trades.len(), efficient_trades_brute_force(market));
     let name = m.name();
+    assert_eq!(
+        out.efficient_trades, k,
+        "{name}: the book's K differs from the brute force on {market:?}"
+    );
     let ok = match name {
         "mcafee" | "sbba" => n == k || n + 1 == k,
         "trade_reduction" => n == k.saturating_sub(1),

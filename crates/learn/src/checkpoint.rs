@@ -73,18 +73,20 @@ impl Snapshot {
         Ok(Scenario::from_toml(&self.scenario, &[])?)
     }
 
-    /// Checks that `scenario` equals the stored one except for `train.epochs` and
-    /// `train.threads` (which may change on resume).
+    /// Checks that `scenario` equals the stored one except for `train.epochs`, `train.threads`
+    /// and `scenario.max_memory_gb` (which may change on resume).
     ///
     /// # Errors
     /// [`Error::Mismatch`] naming the first differing config line.
     pub fn check_scenario(&self, scenario: &Scenario) -> Result<()> {
-        // Compared with full `[train]` tables, `epochs` and `threads` taken from `scenario`.
+        // Compared with full `[train]` tables, `epochs` and `threads` taken from `scenario`, and
+        // the memory limit (a property of the machine, not of the run).
         let scenario = &with_full_train_table(scenario)?;
         let mut stored = with_full_train_table(&self.scenario()?)?;
         for key in ["epochs", "threads"] {
             stored.train.insert(key.into(), scenario.train[key].clone());
         }
+        stored.scenario.max_memory_gb = scenario.scenario.max_memory_gb;
         if stored == *scenario {
             return Ok(());
         }

@@ -108,6 +108,15 @@ impl TrainConfig {
         Self::from_table(&scenario.train)
     }
 
+    /// The buffer shapes of [`iovmarket::memory`]'s estimate.
+    pub fn memory_shape(&self) -> iovmarket::memory::LearnerShape {
+        iovmarket::memory::LearnerShape {
+            hidden: self.hidden,
+            n_envs: self.n_envs,
+            minibatches: self.minibatches,
+        }
+    }
+
     /// Parses and validates a `[train]` table.
     ///
     /// # Errors

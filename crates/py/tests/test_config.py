@@ -70,7 +70,7 @@ def test_episode_over_and_bad_actions_are_python_exceptions(small) -> None:
     env.reset(seed=0)
     core = env.core
     while env.agents:
-        env.step({})
+        env.step(dict.fromkeys(env.agents))
     import numpy as np
 
     with pytest.raises(iovmarket.EpisodeOverError, match="reset"):
@@ -98,3 +98,11 @@ def test_typed_choices_keep_their_keys_and_override_names() -> None:
         iovmarket.parallel_env(train__lr=-1.0)
     with pytest.raises(ConfigError, match=r"agents\.bidder"):
         iovmarket.parallel_env(agents__bidder="shaded:x")
+
+
+def test_an_override_without_a_table_shows_the_table__key_form() -> None:
+    # Issue 15: parallel_env(vehicles=20) failed with "expected `table.key`" only.
+    with pytest.raises(iovmarket.ConfigError, match="scenario__vehicles"):
+        iovmarket.parallel_env(vehicles=20)
+    with pytest.raises(iovmarket.ConfigError, match="no table has a key `nonsense`"):
+        iovmarket.parallel_env(nonsense=1)

@@ -113,7 +113,7 @@ def test_episode_stays_inside_spaces_and_infos_carry_metrics(overrides) -> None:
 
 
 def test_action_forms_are_equivalent(small) -> None:
-    """(1,) arrays, floats, lists, shuffled keys and missing agents (bid 0) all map the same."""
+    """(1,) arrays, floats, lists, shuffled keys and None (bid 0) all map the same."""
     rng = np.random.default_rng(3)
     row = rng.random(12, dtype=np.float32)
     row[[2, 7]] = 0.0
@@ -122,7 +122,7 @@ def test_action_forms_are_equivalent(small) -> None:
         {a: row[i : i + 1] for i, a in enumerate(agents)},
         {a: float(row[i]) for i, a in enumerate(agents)},
         {a: [row[i]] for i, a in reversed(list(enumerate(agents)))},
-        {a: row[i : i + 1] for i, a in enumerate(agents) if i not in (2, 7)},
+        {a: (0.0 if i in (2, 7) else row[i : i + 1]) for i, a in enumerate(agents)},
         {a: (None if i in (2, 7) else row[i : i + 1]) for i, a in enumerate(agents)},
     ]
     results = []
@@ -160,3 +160,25 @@ def test_clamped_actions_are_counted_in_the_infos(small) -> None:
     actions = {a: np.array([1.5], dtype=np.float32) for a in env.agents}
     _, _, _, _, infos = env.step(actions)
     assert all(info["clamped_actions"] == len(env.possible_agents) for info in infos.values())
+
+
+def test_a_step_that_leaves_out_a_live_agent_raises(small) -> None:
+    # Issue 15: as PettingZoo's own envs, a missing live agent is an error, not a silent 0 bid.
+    env = iovmarket.parallel_env(**small)
+    env.reset(seed=0)
+    actions = {a: 0.5 for a in env.agents if a != "vehicle_3"}
+    with pytest.raises(KeyError, match="vehicle_3"):
+        env.step(actions)
+    with pytest.raises(KeyError, match="12 live agent"):
+        env.step({})
+    env.step({a: 0.5 for a in env.agents})
+
+
+def test_the_reward_is_shared_so_the_dict_sums_it_once_per_agent(small) -> None:
+    env = iovmarket.parallel_env(**small)
+    env.reset(seed=2)
+    _, rewards, _, _, infos = env.step({a: 0.7 for a in env.agents})
+    slot_reward = infos["vehicle_0"]["reward"]
+    assert all(r == slot_reward for r in rewards.values())
+    assert sum(rewards.values()) == pytest.approx(len(env.possible_agents) * slot_reward)
+    assert "once per agent" in type(env).__doc__

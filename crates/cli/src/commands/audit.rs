@@ -2,7 +2,8 @@
 //! ([`iovmarket::market::audit`]) and prints one table per mechanism.
 //!
 //! Exit code 0 when every audited mechanism keeps what it claims, 1 when one breaks a claim
-//! (IR, its budget property, or truthfulness for a side it claims truthful), 2 for bad flags.
+//! (IR, its budget property, or truthfulness for a side it claims truthful, or for both sides
+//! under `--require-truthful`), 2 for bad flags.
 //! Profitable misreports against a rule that does not claim truthfulness (kda, random, and
 //! second_price for sellers) are printed as expected findings, not failures.
 
@@ -10,6 +11,8 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
+
+use crate::stdout;
 use iovmarket::config::MarketConfig;
 use iovmarket::market::audit::{audit, AuditConfig, AuditReport, Misreport, Tally, Violation};
 use iovmarket::market::Kda;
@@ -33,6 +36,10 @@ pub struct Args {
     /// k of the k-double auction, in [0, 1] (`market.kda_k`).
     #[arg(long, default_value_t = Kda::default().k)]
     pub kda_k: f64,
+    /// Hold every audited rule to truthfulness for buyers and sellers, claimed or not (exit 1
+    /// for a rule with profitable misreports), e.g. to check whether a variant is truthful.
+    #[arg(long)]
+    pub require_truthful: bool,
 }
 
 /// Runs `audit`.
@@ -53,24 +60,31 @@ pub fn run(args: Args) -> Result<ExitCode> {
         price_max: market.bid_max,
         ..AuditConfig::default()
     };
-    println!(
+    stdout::println(&format!(
         "audit: {} random markets per mechanism (0-{} bids x 0-{} asks, prices in [0, {}]), seed {}",
         config.markets, config.max_orders, config.max_orders, config.price_max, config.seed
-    );
+    ))?;
     let mut failed = Vec::new();
     for m in &mechanisms {
-        let report = audit(m, &config);
-        print!("\n{}", table(&report));
+        let mut report = audit(m, &config);
+        let claimed = report.properties;
+        if args.require_truthful {
+            report.properties.truthful_buyers = true;
+            report.properties.truthful_sellers = true;
+        }
+        stdout::print(&format!("\n{}", table(&report, claimed)))?;
         if !report.passes() {
             failed.push(m.name());
         }
     }
-    println!();
     if failed.is_empty() {
-        println!("every mechanism keeps the properties it claims");
+        stdout::print("\nevery mechanism keeps the properties it claims\n")?;
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("FAILED: {} break(s) a claimed property", failed.join(", "));
+        stdout::print(&format!(
+            "\nFAILED: {} break(s) a claimed property\n",
+            failed.join(", ")
+        ))?;
         Ok(ExitCode::from(1))
     }
 }
@@ -92,14 +106,21 @@ fn claims(p: Properties) -> String {
 }
 
 /// One mechanism's table.
-fn table(r: &AuditReport) -> String {
+fn table(r: &AuditReport, claimed: Properties) -> String {
     let mut s = String::new();
     let verdict = if r.passes() {
         "ok".to_string()
     } else {
         format!("FAIL ({})", r.broken_claims().join(", "))
     };
-    let _ = writeln!(s, "{}: claims {}", r.mechanism, claims(r.properties));
+    let _ = writeln!(s, "{}: claims {}", r.mechanism, claims(claimed));
+    if r.properties != claimed {
+        let _ = writeln!(
+            s,
+            "  held to: {} (--require-truthful)",
+            claims(r.properties)
+        );
+    }
     let rows = [
         ("markets tried", r.markets.to_string(), None),
         ("misreports tried", r.misreports.to_string(), None),
@@ -207,7 +228,7 @@ mod tests {
 
     #[test]
     fn a_passing_report_prints_ok_without_examples() {
-        let t = table(&report());
+        let t = table(&report(), report().properties);
         assert!(
             t.starts_with("vcg: claims truthful for buyers and sellers, budget <= 0"),
             "{t}"
@@ -235,7 +256,7 @@ mod tests {
             }),
         };
         assert!(!r.passes());
-        let t = table(&r);
+        let t = table(&r, r.properties);
         assert!(t.contains("FAIL (buyer truthfulness)"), "{t}");
         assert!(t.contains("2  (claim broken)"), "{t}");
         assert!(

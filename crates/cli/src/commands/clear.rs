@@ -81,7 +81,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             })
             .collect(),
     };
-    println!("{}", serde_json::to_string(&out)?);
+    crate::stdout::println(&serde_json::to_string(&out)?)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use iovmarket_learn::Snapshot;
+use iovmarket::env::IovEnv;
+use iovmarket_learn::{LearnedBidder, Snapshot};
 
 use super::ConfigArgs;
 use crate::output::{write_csv, write_json, RunInfo};
@@ -44,6 +45,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let origin = format!("scenario of {}", args.checkpoint.display());
     let scenario = args.config.scenario_or(&snap.scenario, &origin, &extra)?;
     let seed = scenario.scenario.seed;
+    // A layout mismatch is an error (from `evaluate`); a scenario that merely differs, a warning.
+    {
+        use iovmarket::memory;
+        let shape = iovmarket_learn::TrainConfig::from_scenario(&scenario)?.memory_shape();
+        let needed = memory::simulation_bytes(&scenario) + memory::policy_bytes(&scenario, &shape);
+        memory::check(&scenario, needed, "evaluation")?;
+    }
+    let env = IovEnv::new(scenario.clone()).context("cannot build the environment")?;
+    LearnedBidder::new(snap.policy.clone(), &env).context("cannot evaluate the policy")?;
+    drop(env);
+    let trained_on = snap.scenario().context("cannot load the checkpoint")?;
+    super::warn_if_trained_elsewhere(&trained_on, &scenario);
     let episodes = iovmarket_learn::evaluate(&scenario, &snap.policy, args.episodes, seed)
         .context("cannot evaluate the policy")?;
     let title = format!(
@@ -55,7 +68,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.checkpoint.display(),
         seed
     );
-    print!("{}", summary::table(&title, &episodes));
+    crate::stdout::print(&summary::table(&title, &episodes))?;
     if let Some(dir) = &args.out {
         write_csv(&dir.join("episodes.csv"), &episodes)?;
         let info = RunInfo::new(

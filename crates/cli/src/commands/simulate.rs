@@ -67,12 +67,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let kind = scenario.agents.bidder;
     let seed = scenario.scenario.seed;
+    if kind == iovmarket::agents::BidderKind::Learned {
+        use iovmarket::memory;
+        let shape = iovmarket_learn::TrainConfig::from_scenario(&scenario)?.memory_shape();
+        let needed = memory::simulation_bytes(&scenario) + memory::policy_bytes(&scenario, &shape);
+        memory::check(&scenario, needed, "a learned bidder's simulation")?;
+    }
     let mut env = IovEnv::new(scenario.clone()).context("cannot build the environment")?;
     let mut bidder: Box<dyn Bidder> = match (kind.build(), &args.checkpoint) {
         (Some(b), None) => b,
         (None, Some(path)) => {
             let snap = Snapshot::load(path).context("cannot load the checkpoint")?;
-            Box::new(LearnedBidder::new(snap.policy, &env)?)
+            let trained_on = snap.scenario().context("cannot load the checkpoint")?;
+            let bidder = LearnedBidder::new(snap.policy, &env)?;
+            super::warn_if_trained_elsewhere(&trained_on, &scenario);
+            Box::new(bidder)
         }
         (None, None) => bail!("agents.bidder = \"learned\" needs --checkpoint FILE"),
         (Some(b), Some(_)) => bail!(
@@ -80,6 +89,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
             b.name()
         ),
     };
+    // After every input check (bad input leaves no directory), before any work.
+    let _lock = args
+        .out
+        .as_deref()
+        .map(crate::lock::lock_output)
+        .transpose()?;
     let keep_slots = args.out.is_some();
     let (mut slots, mut prices, mut episodes) =
         (Vec::new(), Vec::new(), Vec::<EpisodeMetrics>::new());
@@ -119,7 +134,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         bidder.name(),
         seed
     );
-    print!("{}", summary::table(&title, &episodes));
+    crate::stdout::print(&summary::table(&title, &episodes))?;
     if let Some(dir) = &args.out {
         write_csv(&dir.join("slots.csv"), slots)?;
         write_csv(&dir.join("prices.csv"), prices)?;

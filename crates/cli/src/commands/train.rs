@@ -46,12 +46,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
         extra.push(("scenario.seed".to_string(), s.to_string()));
     }
     let scenario = args.config.scenario(&extra)?;
-    let ckpt = args.out.join(CHECKPOINT);
     let train = TrainConfig::from_scenario(&scenario)?;
+    iovmarket::memory::check(
+        &scenario,
+        iovmarket::memory::training_bytes(&scenario, &train.memory_shape()),
+        "training",
+    )?;
     let envs = (0..train.n_envs)
         .map(|_| IovEnv::new(scenario.clone()))
         .collect::<iovmarket::Result<Vec<_>>>()
         .context("cannot build the environment")?;
+    let ckpt = args.out.join(CHECKPOINT);
+    if args.resume && !ckpt.exists() {
+        // Checked (again below) before locking, so that this error creates no directory.
+        bail!("--resume: no checkpoint at {}", ckpt.display());
+    }
+    // Before the checkpoint is read: a concurrent run into this --out exits here.
+    let _lock = crate::lock::lock_output(&args.out)?;
     let mut trainer = if args.resume {
         if !ckpt.exists() {
             bail!("--resume: no checkpoint at {}", ckpt.display());
@@ -69,6 +80,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let target = train.epochs;
     let start = trainer.epoch();
+    if start > target {
+        bail!(
+            "--resume: the checkpoint in {} is already at epoch {start}, past the {target} \
+             epochs asked for (train.epochs counts the epochs before a resume); ask for more \
+             than {start}",
+            args.out.display()
+        );
+    }
     let bar = progress(target as u64, "train");
     bar.set_position(start as u64);
     std::fs::create_dir_all(&args.out)
@@ -97,7 +116,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }),
     );
     write_json(&args.out.join("run.json"), &info)?;
-    print_curve(trainer.curve(), start);
+    crate::stdout::print(&curve_table(trainer.curve(), start))?;
     eprintln!("wrote {}", args.out.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -110,8 +129,11 @@ fn message(s: &EpochStats) -> String {
 }
 
 /// One line per epoch trained in this invocation (and the last earlier one, for context).
-fn print_curve(curve: &[EpochStats], start: usize) {
-    println!(
+fn curve_table(curve: &[EpochStats], start: usize) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
         "{:>5} {:>12} {:>10} {:>10} {:>12} {:>9} {:>10} {:>10} {:>8} {:>12}",
         "epoch",
         "reward",
@@ -125,7 +147,8 @@ fn print_curve(curve: &[EpochStats], start: usize) {
         "steps/s"
     );
     for s in &curve[start.saturating_sub(1)..] {
-        println!(
+        let _ = writeln!(
+            text,
             "{:>5} {:>12.3} {:>10.3} {:>10.3} {:>12.3} {:>9.1} {:>10.4} {:>10.4} {:>8.4} {:>12.0}",
             s.epoch,
             s.reward,
@@ -139,4 +162,5 @@ fn print_curve(curve: &[EpochStats], start: usize) {
             s.agent_steps_per_s
         );
     }
+    text
 }

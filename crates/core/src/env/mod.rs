@@ -134,10 +134,18 @@ impl IovEnv {
     /// An env for `scenario` (validated when it was built), not yet reset.
     ///
     /// # Errors
-    /// An unreadable size trace or mobility trace; [`Error::Config`] for `market.bid_max` when
+    /// An unreadable size trace or mobility trace; [`Error::Config`] on `scenario.max_memory_gb`
+    /// when the scenario's estimated memory exceeds the limit of [`crate::memory::check`];
+    /// [`Error::Config`] for `market.bid_max` when
     /// it is below the largest valuation of the size table (a truthful bid would be capped, so
     /// `truthful` would silently stop being truthful).
     pub fn new(scenario: Scenario) -> Result<Self> {
+        // Before any per-vehicle or per-RSU allocation (issue 15: 1e9 vehicles aborted).
+        crate::memory::check(
+            &scenario,
+            crate::memory::simulation_bytes(&scenario),
+            "one simulation",
+        )?;
         let mobility = mobility::build(&scenario.scenario, &scenario.mobility)?;
         let sizes = SizeTable::from_config(&scenario.workload)?;
         let (bid_max, max_valuation) = (scenario.market.bid_max, sizes.max_valuation());

@@ -337,7 +337,7 @@ pub fn audit_market<M: Mechanism + ?Sized>(
                         Side::Seller => &mut report.seller_misreports,
                     };
                     tally.count += 1;
-                    if tally.example.as_ref().map_or(true, |e| gain > e.gain) {
+                    if tally.example.as_ref().is_none_or(|e| gain > e.gain) {
                         tally.example = Some(Misreport {
                             market: market.clone(),
                             seed,

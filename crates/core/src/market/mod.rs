@@ -79,7 +79,12 @@ pub struct Trade {
 
 /// Budget β of a set of trades (4): Σ buyer payments − Σ seller receipts.
 pub fn budget(trades: &[Trade]) -> f64 {
-    trades.iter().map(|t| t.buyer_pays - t.seller_gets).sum()
+    // `Sum` of no f64 is -0.0; adding +0.0 turns it (and only it) into 0.0.
+    trades
+        .iter()
+        .map(|t| t.buyer_pays - t.seller_gets)
+        .sum::<f64>()
+        + 0.0
 }
 
 /// A sorted market: bids high → low, asks low → high, ties in random order.
@@ -107,7 +112,8 @@ impl OrderBook {
     /// A book of `bids` and `asks` (validated: finite and ≥ 0), ties broken by `rng`.
     ///
     /// # Errors
-    /// [`Error::InvalidOrder`] naming the side and index of a NaN, infinite or negative price.
+    /// [`Error::InvalidOrder`] naming the side and index of a NaN, infinite or negative price, or
+    /// of the largest price when it times the number of orders overflows an f64.
     pub fn from_prices(bids: &[f64], asks: &[f64], rng: &mut ChaCha8Rng) -> Result<Self> {
         for (side, prices) in [("bids", bids), ("asks", asks)] {
             for (index, &value) in prices.iter().enumerate() {
@@ -127,6 +133,25 @@ impl OrderBook {
                         message: "must be >= 0",
                     });
                 }
+            }
+        }
+        // Every payment lies between two input prices and there are at most min(bids, asks)
+        // trades, so with max price × order count finite, no price rule's intermediate sum
+        // (e.g. McAfee's (b + a) / 2) and no payment total or budget can overflow to ±inf/NaN.
+        let orders = bids.len() + asks.len();
+        let largest = [("bids", bids), ("asks", asks)]
+            .into_iter()
+            .flat_map(|(side, prices)| prices.iter().enumerate().map(move |(i, &p)| (side, i, p)))
+            .max_by(|a, b| a.2.total_cmp(&b.2));
+        if let Some((side, index, value)) = largest {
+            if !(value * orders as f64).is_finite() {
+                return Err(Error::InvalidOrder {
+                    side,
+                    index,
+                    value,
+                    message: "too large: the largest price times the number of orders must stay \
+                              below f64::MAX (1.8e308) so that payment sums stay finite",
+                });
             }
         }
         let mut book = Self::new();

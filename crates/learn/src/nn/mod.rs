@@ -363,7 +363,11 @@ pub(crate) mod check {
         (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect()
     }
 
-    /// Compares `analytic` with the central difference of `f` at `x`, element by element.
+    /// Magnitude below which a gradient element is compared absolutely (see [`grad`]).
+    pub const GRAD_FLOOR: f64 = 1e-3;
+
+    /// Compares `analytic` with the central difference of `f` at `x`, element by element:
+    /// |n − a| / max(|n|, |a|, [`GRAD_FLOOR`]) must stay below `tol`.
     ///
     /// # Panics
     /// On the first element whose relative error exceeds `tol`.
@@ -378,13 +382,24 @@ pub(crate) mod check {
             let fm = f(&xp);
             xp[i] = x[i];
             let numeric = (fp - fm) / (2.0 * h);
-            let err = (numeric - analytic[i]).abs() / (1.0 + numeric.abs().max(analytic[i].abs()));
+            // Relative error, with a floor so that gradients near 0 (where the central
+            // difference is all rounding noise, ~1e-10) are not judged relative to nothing.
+            let scale = numeric.abs().max(analytic[i].abs()).max(GRAD_FLOOR);
+            let err = (numeric - analytic[i]).abs() / scale;
             assert!(
                 err < tol,
                 "d/dx[{i}]: numeric {numeric:.9e} vs analytic {:.9e}",
                 analytic[i]
             );
         }
+    }
+
+    #[test]
+    #[should_panic(expected = "d/dx[0]")]
+    fn a_small_gradient_off_by_a_factor_2_is_caught() {
+        // True gradient 1e-6, claimed 2e-6: the old measure |n − a| / (1 + max) gave 1e-6 and
+        // passed at tol 1e-5; relative with the floor it is 1e-3.
+        grad(|x| 1e-6 * x[0], &[0.5], &[2e-6], 1e-5);
     }
 
     /// Σ c·y, the scalar every layer test differentiates.

@@ -24,7 +24,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from ._core import Scenario
+from ._core import ConfigError, Scenario
 
 ConfigLike = Union[None, str, "os.PathLike[str]", Mapping[str, Any], Scenario]
 
@@ -93,8 +93,22 @@ def scenario_parts(
             f"not {type(config).__name__}"
         )
     for key, value in (overrides or {}).items():
+        if "__" not in key and "." not in key:  # internal callers pass dotted keys
+            raise ConfigError(_override_hint(key))
         pairs.append((key.replace("__", "."), toml_literal(value)))
     return text, pairs
+
+
+def _override_hint(key: str) -> str:
+    """The error for an override keyword without a table (``vehicles=20``), showing the
+    ``table__key`` form (``scenario__vehicles=20``) when ``key`` exists in exactly one table."""
+    import tomllib
+
+    tables = tomllib.loads(Scenario().to_toml())
+    homes = [t for t, keys in tables.items() if isinstance(keys, dict) and key in keys]
+    form = f"{homes[0]}__{key}" if len(homes) == 1 else f"TABLE__{key}"
+    unknown = "" if homes else f" (no table has a key `{key}`)"
+    return f"override `{key}`: overrides are written table__key, e.g. `{form}=...`{unknown}"
 
 
 def resolve_scenario(

@@ -28,7 +28,9 @@ class IovParallelEnv(ParallelEnv):
     Observations         ``Box(0, high, (2N + 5,), float32)`` (``extended``, default) or
                          ``(N + 2,)`` (``paper``), N = RSUs
     State (critic)       ``Box(0, high, (6N + 1,), float32)`` (25 for the paper's N = 4)
-    Reward               shared R(t) = SW(t) - alpha * beta(t)^2 - lambda * L(t), same for all
+    Reward               shared R(t) = SW(t) - alpha * beta(t)^2 - lambda * L(t): every
+                         agent's entry is this one value, so summing the reward dict
+                         counts it once per agent (V times); use one entry
     Episode end          truncation after ``scenario.episode_slots`` (100) slots; never
                          terminated
     Render modes         ``"rgb_array"`` (a raster map of roads, RSUs and vehicles)
@@ -53,7 +55,8 @@ class IovParallelEnv(ParallelEnv):
 
     Version history:
 
-    * v0: initial release (pettingzoo 1.27 API).
+    * v0: initial release (pettingzoo 1.27 API). ``step()`` raises ``KeyError`` when a live agent
+      has no action (it used to bid 0 for it).
     """
 
     metadata = {  # noqa: RUF012 - the PettingZoo convention: a class attribute
@@ -132,10 +135,23 @@ class IovParallelEnv(ParallelEnv):
         dict[str, bool],
         dict[str, dict[str, Any]],
     ]:
-        """Plays one slot; ``actions`` maps agents to a value in [0, 1] (a ``(1,)`` array, a
-        number or ``None``); agents left out, or ``None``, bid 0 (sit out)."""
+        """Plays one slot; ``actions`` maps every live agent to a value in [0, 1] (a ``(1,)``
+        array, a number, or ``None`` to bid 0 and sit out).
+
+        Raises:
+            KeyError: a live agent has no entry (as PettingZoo's own envs do), or an entry names
+                no agent of this env.
+        """
         if not self.agents:
             return {}, {}, {}, {}, {}
+        if len(actions) != len(self.agents) or actions.keys() != self._index.keys():
+            missing = [a for a in self.agents if a not in actions]
+            if missing:
+                shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+                raise KeyError(
+                    f"step(): no action for {len(missing)} live agent(s) ({shown}); give every "
+                    "agent in env.agents an action (None or 0 to sit the slot out)"
+                )
         reward, truncated = self._env.step(self._action_array(actions))
         obs = self._env.observe()
         active = self._env.active().tolist()
@@ -151,7 +167,7 @@ class IovParallelEnv(ParallelEnv):
         return observations, rewards, terminations, truncations, infos
 
     def _action_array(self, actions: dict[str, Any]) -> np.ndarray:
-        """The agent-keyed actions as one float32 array; agents without an action bid 0."""
+        """The agent-keyed actions (one per agent, any order) as one float32 array."""
         acts = self._actions
         values = list(actions.values())
         try:  # fast path: one (1,)-shaped array per agent

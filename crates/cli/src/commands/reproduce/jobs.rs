@@ -14,15 +14,19 @@ use iovmarket::simulation::{episode_seed, run_episode};
 use iovmarket::Scenario;
 use iovmarket_learn::{LearnedBidder, TrainConfig};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::plan::{seeds, shading_grid, Bidding, Method, Plan, Reading, METHODS, READINGS};
+use super::journal::Journal;
+use super::plan::{job_id, seeds, shading_grid, Bidding, Method, Plan, Reading, METHODS, READINGS};
 use crate::output::progress;
 
-/// One row of results.csv: evaluation means over held-out episodes.
-#[derive(Debug, Clone, Serialize)]
+/// One row of results.csv: evaluation means over held-out episodes. Read back from the journal
+/// without its reading and method, which the job id gives ([`JobOutput`] loads restore them).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct ResultRow {
+    #[serde(skip_deserializing)]
     pub(super) reading: &'static str,
+    #[serde(skip_deserializing)]
     pub(super) method: &'static str,
     pub(super) vehicles: usize,
     pub(super) seed: usize,
@@ -45,10 +49,12 @@ pub(super) struct ResultRow {
     pub(super) ir_violations: usize,
 }
 
-/// One row of training_curves.csv.
-#[derive(Debug, Clone, Serialize)]
+/// One row of training_curves.csv (read back from the journal as [`ResultRow`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct CurveRow {
+    #[serde(skip_deserializing)]
     pub(super) reading: &'static str,
+    #[serde(skip_deserializing)]
     pub(super) method: &'static str,
     pub(super) vehicles: usize,
     pub(super) seed: usize,
@@ -230,13 +236,38 @@ pub(super) fn run_job(
     }
 }
 
-/// Runs every job of `plan`, heaviest first so the cores stay busy to the end; returns the
-/// result rows and training curves in plan order.
-pub(super) fn run_all(base: &Scenario, plan: &Plan) -> Result<(Vec<ResultRow>, Vec<CurveRow>)> {
+/// A finished job read back from the journal, its reading and method restored from the job.
+fn restored(journal: &Journal, job: &super::plan::Job) -> Result<Option<JobOutput>> {
+    let Some((mut row, mut curve)) = journal.get::<JobOutput>(&job_id(job))? else {
+        return Ok(None);
+    };
+    let (reading, method) = (READINGS[job.0].id, METHODS[job.1].id);
+    (row.reading, row.method) = (reading, method);
+    for c in &mut curve {
+        (c.reading, c.method) = (reading, method);
+    }
+    Ok(Some((row, curve)))
+}
+
+/// Runs every job of `plan` not yet in `journal`, heaviest first so the cores stay busy to the
+/// end, recording each in the journal as it finishes; returns the result rows and training
+/// curves of all jobs (journalled ones read back) in plan order.
+pub(super) fn run_all(
+    base: &Scenario,
+    plan: &Plan,
+    journal: &Journal,
+) -> Result<(Vec<ResultRow>, Vec<CurveRow>)> {
     let jobs = plan.jobs();
-    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    let mut done_before: Vec<(usize, Result<JobOutput>)> = Vec::new();
+    let mut order: Vec<usize> = Vec::new();
+    for (j, job) in jobs.iter().enumerate() {
+        match restored(journal, job)? {
+            Some(out) => done_before.push((j, Ok(out))),
+            None => order.push(j),
+        }
+    }
     order.sort_by_key(|&j| std::cmp::Reverse(plan.cost(&jobs[j])));
-    let total: u64 = jobs.iter().map(|j| plan.cost(j) as u64).sum();
+    let total: u64 = order.iter().map(|&j| plan.cost(&jobs[j]) as u64).sum();
     let bar = progress(total, "reproduce");
     let done = AtomicU64::new(0);
     // One worker per pool thread pulls the next job from a shared queue (heaviest first), so a
@@ -252,7 +283,9 @@ pub(super) fn run_all(base: &Scenario, plan: &Plan) -> Result<(Vec<ResultRow>, V
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&j) = order.get(k) else { break };
                 let (ri, mi, v, _) = jobs[j];
-                let out = run_job(base, &jobs[j], plan);
+                // Journalled the moment it finishes: a kill loses only the jobs in flight.
+                let out = run_job(base, &jobs[j], plan)
+                    .and_then(|out| journal.record(&job_id(&jobs[j]), &out).map(|()| out));
                 let c = plan.cost(&jobs[j]) as u64;
                 bar.set_position(done.fetch_add(c, Ordering::Relaxed) + c);
                 bar.set_message(format!(
@@ -265,6 +298,7 @@ pub(super) fn run_all(base: &Scenario, plan: &Plan) -> Result<(Vec<ResultRow>, V
         })
         .collect();
     bar.finish_and_clear();
+    outcomes.extend(done_before);
     outcomes.sort_by_key(|(j, _)| *j);
     let mut results = Vec::new();
     let mut curves = Vec::new();

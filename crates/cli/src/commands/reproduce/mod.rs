@@ -10,16 +10,26 @@
 //!
 //! Every (reading, method, IoV count, seed) job is independent and deterministic, so jobs run in
 //! parallel and the CSVs are identical for the same seeds whatever the thread count.
+//!
+//! ## Losing no work
+//! `--out` is created and checked writable before any work. Each finished job is recorded in a
+//! [`journal`] under `--out` as it completes; `--resume` skips the recorded jobs. The output set
+//! (CSVs, figures, REPRODUCTION.md, run.json) is written whole into `--out/.staging/` and then
+//! moved into place file by file with `run.json` last (any old `run.json` is removed first): a
+//! directory with a `run.json` holds a complete set; without one, a failure left it incomplete
+//! and the error says so. The journal is removed once the set is in place.
 
 mod jobs;
+mod journal;
 mod plan;
 mod report;
 
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use iovmarket_learn::TrainConfig;
 
 use super::ConfigArgs;
@@ -47,6 +57,11 @@ pub struct Args {
     /// Output directory.
     #[arg(long, value_name = "DIR", default_value = "results")]
     pub out: PathBuf,
+    /// Continue the unfinished run in --out (killed or failed), skipping the jobs its journal
+    /// records as done; the outputs are identical to an uninterrupted run's. Needs the same
+    /// flags and config as the run it continues.
+    #[arg(long)]
+    pub resume: bool,
 }
 
 /// Runs `reproduce`.
@@ -81,8 +96,32 @@ pub fn run(args: Args) -> Result<ExitCode> {
         bail!("--epochs and --eval-episodes must be >= 1");
     }
 
+    // Before any work: an --out that cannot be written fails now, not after the experiment.
+    let out = &args.out;
+    check_writable(out)?;
+    // Held to the end: a second run into this --out exits 2 naming this one (issue 15).
+    let _lock = crate::lock::lock_output(out)?;
+    let fingerprint = serde_json::json!({
+        "plan": plan,
+        "scenario": base.to_toml(),
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    let journal = journal::Journal::open(out, &fingerprint, args.resume)?;
+    if args.resume {
+        eprintln!(
+            "reproduce: resuming, {} of {} jobs already done",
+            journal.len(),
+            plan.jobs().len()
+        );
+    }
+
     let started = Instant::now();
-    let (results, curves) = jobs::run_all(&base, &plan)?;
+    let (results, curves) = jobs::run_all(&base, &plan, &journal)?;
+    let staging = out.join(STAGING_DIR);
+    if staging.exists() {
+        fs::remove_dir_all(&staging)
+            .with_context(|| format!("cannot remove the old {}", staging.display()))?;
+    }
 
     let summary = report::summarise(&results, &plan);
     let vmax = plan.vmax();
@@ -107,7 +146,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 &curve_of(method::OURS_PAPER_OBS),
             )
         });
-        let figures = report::write_figures(&args.out, reading, &table, &plan, &curves)?;
+        let figures = report::write_figures(&staging, reading, &table, &plan, &curves)?;
         sections.push(report::Section {
             reading: *reading,
             table,
@@ -117,37 +156,130 @@ pub fn run(args: Args) -> Result<ExitCode> {
         });
     }
 
-    let out = &args.out;
-    write_csv(&out.join("results.csv"), &results)?;
-    write_csv(&out.join("summary.csv"), &summary)?;
-    write_csv(&out.join("training_curves.csv"), &curves)?;
+    write_csv(&staging.join("results.csv"), &results)?;
+    write_csv(&staging.join("summary.csv"), &summary)?;
+    write_csv(&staging.join("training_curves.csv"), &curves)?;
     let md = report::reproduction_md(&plan, &sections, &base);
-    write_atomic(&out.join("REPRODUCTION.md"), md.as_bytes())?;
+    write_atomic(&staging.join("REPRODUCTION.md"), md.as_bytes())?;
     let info = RunInfo::new(
         "reproduce",
         base.scenario.seed,
         &base,
         serde_json::json!({ "plan": plan }),
     );
-    write_json(&out.join("run.json"), &info)?;
+    write_json(&staging.join("run.json"), &info)?;
+    publish(&staging, out)?;
+    journal.remove()?;
 
-    println!(
-        "reproduce: {} jobs in {:.1} s → {}",
+    let mut text = format!(
+        "reproduce: {} jobs in {:.1} s → {}\n",
         plan.jobs().len(),
         started.elapsed().as_secs_f64(),
         out.display()
     );
     for sec in &sections {
-        println!("\n{}", sec.reading.title);
-        println!("{}", report::summary_table(&sec.table, &plan, &sec.reading));
+        text += &format!(
+            "\n{}\n{}\n",
+            sec.reading.title,
+            report::summary_table(&sec.table, &plan, &sec.reading)
+        );
         for c in &sec.claims_ext {
-            println!(
-                "{} {:<15} {}",
+            text += &format!(
+                "{} {:<15} {}\n",
                 c.id,
                 if c.holds { "holds" } else { "does not hold" },
                 c.statement
             );
         }
     }
+    crate::stdout::print(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The staging directory of the output set inside `--out`.
+const STAGING_DIR: &str = ".staging";
+
+/// Creates `out` and checks that it (and `out/figures`, if present) can be written, by creating
+/// and removing a probe file.
+///
+/// # Errors
+/// Names `--out` and the OS error: a file in the way, a path under a non-directory, no write
+/// permission.
+fn check_writable(out: &Path) -> Result<()> {
+    fs::create_dir_all(out).with_context(|| {
+        format!(
+            "--out {}: cannot create the output directory",
+            out.display()
+        )
+    })?;
+    for dir in [out.to_path_buf(), out.join("figures")] {
+        if dir != out && !dir.exists() {
+            continue;
+        }
+        let probe = dir.join(format!(".iovmarket-probe-{}", std::process::id()));
+        fs::write(&probe, b"")
+            .and_then(|()| fs::remove_file(&probe))
+            .with_context(|| {
+                format!("--out {}: cannot write in {}", out.display(), dir.display())
+            })?;
+    }
+    Ok(())
+}
+
+/// Moves the staged output set into `out`: the old `run.json` goes first, then every file (the
+/// destination directories checked writable before any move), and `run.json` last, so a
+/// `run.json` in `out` always belongs to a complete set.
+///
+/// # Errors
+/// A move that fails; the message says that the set in `out` is incomplete and where the
+/// complete one is.
+fn publish(staging: &Path, out: &Path) -> Result<()> {
+    let mut files = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let dir = staging.join(&rel);
+        for entry in fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))? {
+            let entry = entry?;
+            let rel = rel.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                stack.push(rel);
+            } else if rel != Path::new("run.json") {
+                files.push(rel);
+            }
+        }
+    }
+    files.sort();
+    files.push(PathBuf::from("run.json"));
+    let mut dirs: Vec<PathBuf> = files
+        .iter()
+        .filter_map(|f| f.parent().map(|p| out.join(p)))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    for dir in &dirs {
+        fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create directory {}", dir.display()))?;
+        let probe = dir.join(format!(".iovmarket-probe-{}", std::process::id()));
+        fs::write(&probe, b"")
+            .and_then(|()| fs::remove_file(&probe))
+            .with_context(|| format!("cannot write in {}", dir.display()))?;
+    }
+    let old_run = out.join("run.json");
+    if old_run.exists() {
+        fs::remove_file(&old_run)
+            .with_context(|| format!("cannot replace {}", old_run.display()))?;
+    }
+    for rel in &files {
+        let (from, to) = (staging.join(rel), out.join(rel));
+        fs::rename(&from, &to).with_context(|| {
+            format!(
+                "cannot move {} into place; the output set in {} is incomplete (it has no \
+                 run.json); the complete set is in {}",
+                rel.display(),
+                out.display(),
+                staging.display()
+            )
+        })?;
+    }
+    fs::remove_dir_all(staging).with_context(|| format!("cannot remove {}", staging.display()))
 }

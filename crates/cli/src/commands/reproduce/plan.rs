@@ -198,6 +198,12 @@ impl Plan {
 /// One job: (index into [`READINGS`], index into [`METHODS`], IoV count, seed index).
 pub(super) type Job = (usize, usize, usize, usize);
 
+/// The stable id of a method job, its key in the journal ([`super::journal`]):
+/// `method.<reading>.<method>.v<IoVs>.s<seed index>`.
+pub(super) fn job_id(&(ri, mi, v, s): &Job) -> String {
+    format!("method.{}.{}.v{v}.s{s}", READINGS[ri].id, METHODS[mi].id)
+}
+
 /// Training seed of seed index `s`, and the first of its held-out evaluation seeds (far away
 /// from any seed training derives, so evaluation never replays a training episode).
 pub(super) fn seeds(base: u64, s: usize) -> (u64, u64) {

@@ -7,6 +7,8 @@
 //! row with an empty `vehicle_id` is a timestep without vehicles.
 //!
 //! Errors name the file and the line of the row at fault (the header when a column is missing).
+//! A file whose last row has no line break is refused as cut mid-row (SUMO ends every row with
+//! one).
 //!
 //! ## Performance
 //! Streaming: one [`csv::StringRecord`] is reused for every row, and one row is held back at
@@ -35,6 +37,8 @@ pub(super) struct CsvReader {
     record: csv::StringRecord,
     /// A row read ahead: it starts the next timestep.
     pending: Option<CsvRow>,
+    /// Line of the last row read (for an error at the end of the file).
+    last_line: usize,
 }
 
 /// Gives every empty line a space, so that the `csv` reader, which skips empty lines without
@@ -44,11 +48,16 @@ pub(super) struct CsvReader {
 struct KeepBlankLines<R> {
     inner: R,
     at_line_start: bool,
+    /// The file ended inside a line (no line break after its last row): it was cut mid-row.
+    ended_mid_line: bool,
 }
 
 impl<R: BufRead> Read for KeepBlankLines<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let avail = self.inner.fill_buf()?;
+        if avail.is_empty() && !buf.is_empty() {
+            self.ended_mid_line = !self.at_line_start;
+        }
         if avail.is_empty() || buf.is_empty() {
             return Ok(0);
         }
@@ -85,6 +94,7 @@ impl CsvReader {
             header_line: 0,
             record: csv::StringRecord::new(),
             pending: None,
+            last_line: 0,
         }
     }
 
@@ -130,6 +140,7 @@ impl CsvReader {
             .from_reader(KeepBlankLines {
                 inner: file,
                 at_line_start: true,
+                ended_mid_line: false,
             });
         self.rows = Some((reader, cols));
         Ok(())
@@ -152,6 +163,16 @@ impl CsvReader {
                 )
             })?;
             if !read {
+                // SUMO ends every row with a line break; without one the last row may be cut
+                // short (a truncated copy) and would replay a shorter trace without a word.
+                if reader.get_ref().ended_mid_line {
+                    return Err(err(
+                        self.last_line.max(self.header_line),
+                        "the trace ends inside this row (no line break after it): the file \
+                         looks cut mid-row; complete the row or remove it"
+                            .into(),
+                    ));
+                }
                 return Ok(None);
             }
             // A line of blanks only is a blank line.
@@ -164,6 +185,7 @@ impl CsvReader {
                 .position()
                 .expect("a read record has a position")
                 .line() as usize;
+        self.last_line = line;
         let field = |i: usize, name: &str| -> Result<&str> {
             record.get(i).ok_or_else(|| {
                 err(

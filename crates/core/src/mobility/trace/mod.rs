@@ -23,7 +23,8 @@
 //! timesteps that bracket the slot time. A vehicle is active at a slot if it appears in both
 //! bracketing timesteps (or in the timestep that falls exactly on the slot time, within 1 µs);
 //! one that appears in only one of them entered or left in between and is inactive. After the
-//! last timestep every vehicle is inactive. `moved_m` is the straight-line distance between a
+//! last timestep every vehicle is inactive. A `trace_start_s` that puts slot 0 after the last
+//! timestep is a config error naming the trace's time span. `moved_m` is the straight-line distance between a
 //! vehicle's interpolated positions in consecutive slots (0 when it was not active in both).
 //!
 //! ## Agents
@@ -378,6 +379,22 @@ impl Mobility for Trace {
         self.t0 = self.b.time;
         let tau = self.slot_time(0);
         self.seek(tau)?;
+        if !self.b_valid && tau > self.a.time + TIME_EPS {
+            // Every slot would be after the last timestep: an empty map, an all-zero market.
+            return Err(Error::config(
+                "mobility.trace_start_s",
+                format!(
+                    "{} s is past the end of the trace {}: it spans trace times {} s to {} s \
+                     ({} s from its first timestep); expected a value below {}",
+                    self.start_offset_s,
+                    self.path.display(),
+                    self.t0,
+                    self.a.time,
+                    self.a.time - self.t0,
+                    self.a.time - self.t0
+                ),
+            ));
+        }
         self.write(tau, pos);
         pos.moved_m.fill(0.0);
         Ok(())
@@ -633,6 +650,52 @@ mod tests {
             assert_eq!(pos.x[0], 1.5);
             assert_eq!(pos.moved_m[0], 0.0);
         }
+    }
+
+    #[test]
+    fn a_start_past_the_end_of_the_trace_is_an_error_naming_its_span() {
+        // Issue 15: a start offset past the last timestep replayed an empty map (exit 0).
+        for (text, ext) in [(xml(TWO), "xml"), (csv(TWO), "csv")] {
+            let f = file(&text, ext);
+            let mut pos = Positions::new(3);
+            let e = Trace::from_path(f.path(), 1.0, 4.5)
+                .reset(0, &mut pos)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("mobility.trace_start_s")
+                    && e.contains("4.5 s is past the end")
+                    && e.contains("spans trace times 10 s to 14 s (4 s")
+                    && e.contains("below 4"),
+                "{e}"
+            );
+            // The last timestep itself is still inside the trace.
+            Trace::from_path(f.path(), 1.0, 4.0)
+                .reset(0, &mut pos)
+                .unwrap();
+            assert!(pos.active[1]);
+        }
+    }
+
+    #[test]
+    fn a_csv_trace_cut_mid_row_is_an_error_naming_the_line() {
+        // Issue 15: a truncated CSV replayed shorter without a word. Line 7 is the last row.
+        let good = csv(TWO);
+        assert_eq!(good.lines().count(), 7);
+        for cut in [
+            good.trim_end(),
+            &good[..good.len() - 8],
+            &good[..good.len() - 3],
+        ] {
+            let e = err(cut, "csv", 3, 8);
+            assert!(
+                e.starts_with(":7:") && e.contains("cut mid-row"),
+                "{cut:?}: {e}"
+            );
+        }
+        // The whole file still replays to its end.
+        let f = file(&good, "csv");
+        replay(f.path(), 3, 1.0, 8);
     }
 
     #[test]
