@@ -13,9 +13,11 @@ use base64::Engine as _;
 /// The shipped font (DejaVu Sans, Latin-1 subset; see assets/fonts/LICENSE).
 pub const FONT: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans-subset.ttf");
 const FAMILY: &str = "DejaVu Sans";
-/// Okabe–Ito palette (yellow swapped for grey, which reads better on white).
-const PALETTE: [&str; 8] = [
+/// Okabe–Ito palette (yellow swapped for grey, which reads better on white), then Tol's wine
+/// and teal: one colour for each of the experiment's nine methods.
+pub const PALETTE: [&str; 10] = [
     "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999",
+    "#882255", "#44AA99",
 ];
 
 /// One line of a chart: points (x, mean, 95 % CI half-width).
@@ -27,6 +29,9 @@ pub struct Series {
     pub points: Vec<(f64, f64, f64)>,
     /// Dashed line (for reference methods).
     pub dashed: bool,
+    /// Index into [`PALETTE`], so that one method keeps its colour across figures; `None`
+    /// takes the series' position.
+    pub color: Option<usize>,
 }
 
 /// A line chart.
@@ -42,6 +47,8 @@ pub struct Chart {
     pub series: Vec<Series>,
     /// Ticks exactly at the data's x values (e.g. vehicle counts) instead of round numbers.
     pub x_ticks_at_data: bool,
+    /// x counts something (e.g. epochs): round ticks at whole numbers only.
+    pub x_integer: bool,
 }
 
 const W: f64 = 720.0;
@@ -71,6 +78,68 @@ pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
         }
         t += step;
     }
+}
+
+/// Round ticks at whole numbers (steps 1, 2, 5 × 10^k) covering [lo, hi], for counts.
+pub fn integer_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
+    let span = (hi - lo).abs().max(1.0);
+    let mut step = 1.0;
+    'find: for mag in (0..16).map(|k| 10f64.powi(k)) {
+        for m in [1.0, 2.0, 5.0] {
+            step = m * mag;
+            if span / step <= target.max(1) as f64 {
+                break 'find;
+            }
+        }
+    }
+    let mut t = (lo / step).floor() * step;
+    let mut ticks = Vec::new();
+    loop {
+        ticks.push(t);
+        if t >= hi && ticks.len() >= 2 {
+            return ticks;
+        }
+        t += step;
+    }
+}
+
+/// Width in pixels of `text` at `size` px in DejaVu Sans, from an upper bound of its glyph
+/// advances (0.62 em for lower case and digits, 0.78 em for capitals and wide symbols, 0.35 em
+/// for spaces and punctuation): an overestimate, so laid-out text never overlaps.
+fn text_width(text: &str, size: f64) -> f64 {
+    text.chars()
+        .map(|c| {
+            let em = match c {
+                ' ' | '.' | ',' | ':' | ';' | '(' | ')' | '\'' | '|' | 'i' | 'l' | 'j' => 0.35,
+                'A'..='Z' | 'm' | 'w' | '%' | '±' | '—' | 'Σ' => 0.9,
+                _ => 0.62,
+            };
+            em * size
+        })
+        .sum()
+}
+
+/// Legend font size.
+const LEGEND_SIZE: f64 = 12.5;
+/// Legend: line sample and gap before the label, gap after it, row height.
+const LEGEND_SAMPLE: f64 = 30.0;
+const LEGEND_GAP: f64 = 18.0;
+const LEGEND_ROW: f64 = 20.0;
+
+/// Legend entries laid out in rows that wrap within `width`: (x offset, row) of each label.
+/// A label wider than a whole row gets a row of its own.
+pub fn legend_layout(labels: &[&str], width: f64) -> Vec<(f64, usize)> {
+    let mut out = Vec::with_capacity(labels.len());
+    let (mut x, mut row) = (0.0, 0);
+    for l in labels {
+        let w = LEGEND_SAMPLE + text_width(l, LEGEND_SIZE);
+        if x > 0.0 && x + w > width {
+            (x, row) = (0.0, row + 1);
+        }
+        out.push((x, row));
+        x += w + LEGEND_GAP;
+    }
+    out
 }
 
 fn fmt_tick(v: f64) -> String {
@@ -104,9 +173,12 @@ fn esc(s: &str) -> String {
 impl Chart {
     /// The chart as a standalone SVG document.
     pub fn to_svg(&self) -> String {
-        let legend_rows = self.series.len().div_ceil(3);
-        let bottom = 62.0 + 20.0 * legend_rows as f64;
-        let (pw, ph) = (W - LEFT - RIGHT, H - TOP - bottom);
+        let pw = W - LEFT - RIGHT;
+        let labels: Vec<&str> = self.series.iter().map(|s| s.label.as_str()).collect();
+        let legend = legend_layout(&labels, pw);
+        let legend_rows = legend.last().map_or(0, |l| l.1 + 1);
+        let bottom = 62.0 + LEGEND_ROW * legend_rows as f64;
+        let ph = H - TOP - bottom;
         let pts = self.series.iter().flat_map(|s| s.points.iter());
         let (mut x0, mut x1, mut y0, mut y1) = (
             f64::INFINITY,
@@ -146,6 +218,11 @@ impl Chart {
             xs.sort_by(f64::total_cmp);
             xs.dedup();
             xs
+        } else if self.x_integer {
+            integer_ticks(x0, x1, 8)
+                .into_iter()
+                .filter(|&x| x >= xa && x <= xb)
+                .collect()
         } else {
             nice_ticks(x0, x1, 8)
                 .into_iter()
@@ -213,7 +290,7 @@ impl Chart {
             esc(&self.y_label)
         );
         for (i, series) in self.series.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
+            let color = PALETTE[series.color.unwrap_or(i) % PALETTE.len()];
             let dash = if series.dashed {
                 r#" stroke-dasharray="6 4""#
             } else {
@@ -246,9 +323,9 @@ impl Chart {
                     r#"<circle cx="{cx:.2}" cy="{cy:.2}" r="3.2" fill="{color}"/>"#
                 );
             }
-            let (col, row) = (i % 3, i / 3);
-            let lx = LEFT + col as f64 * (pw / 3.0);
-            let ly = TOP + ph + 62.0 + row as f64 * 20.0;
+            let (dx, row) = legend[i];
+            let lx = LEFT + dx;
+            let ly = TOP + ph + 62.0 + row as f64 * LEGEND_ROW;
             let _ = writeln!(
                 s,
                 r#"<line x1="{lx:.2}" x2="{:.2}" y1="{ly:.2}" y2="{ly:.2}" stroke="{color}" stroke-width="2.5"{dash}/>"#,
@@ -256,7 +333,7 @@ impl Chart {
             );
             let _ = writeln!(
                 s,
-                r##"<text x="{:.2}" y="{:.2}" font-size="12.5" fill="#111">{}</text>"##,
+                r##"<text x="{:.2}" y="{:.2}" font-size="{LEGEND_SIZE}" fill="#111">{}</text>"##,
                 lx + 30.0,
                 ly + 4.5,
                 esc(&series.label)
@@ -313,6 +390,114 @@ mod tests {
     }
 
     #[test]
+    fn count_axes_get_whole_number_ticks() {
+        // Issue 15: the training curves' epoch axis had ticks at 2.5 and 7.5.
+        for (lo, hi) in [(1.0, 20.0), (1.0, 2.0), (1.0, 30.0), (0.0, 7.0), (1.0, 300.0)] {
+            let t = integer_ticks(lo, hi, 8);
+            assert!(t.iter().all(|x| x.fract() == 0.0), "{lo}..{hi}: {t:?}");
+            assert!(t[0] <= lo && *t.last().unwrap() >= hi && t.len() <= 10, "{t:?}");
+        }
+        assert_eq!(nice_ticks(1.0, 20.0, 8)[1], 2.5, "the case that needs integer_ticks");
+        let chart = Chart {
+            title: String::new(),
+            x_label: "epoch".into(),
+            y_label: String::new(),
+            series: vec![Series {
+                label: "A".into(),
+                points: (1..=20).map(|e| (f64::from(e), 1.0, 0.0)).collect(),
+                dashed: false,
+                color: None,
+            }],
+            x_ticks_at_data: false,
+            x_integer: true,
+        };
+        let svg = chart.to_svg();
+        for label in svg
+            .lines()
+            .filter(|l| l.contains(r##"font-size="12" text-anchor="middle" fill="#333""##))
+        {
+            let text = label.split('>').nth(1).unwrap().trim_end_matches("</text");
+            assert!(text.parse::<u32>().is_ok(), "x tick {text:?}");
+        }
+    }
+
+    #[test]
+    fn legend_entries_wrap_inside_the_plot_width_without_overlapping() {
+        // Issue 15: entries overlapped and ran past the right edge.
+        let labels = [
+            "Ours (MAPPO, McAfee) (training, sampled bids)",
+            "Ours (MAPPO, McAfee) (held-out eval.)",
+            "MAPPO, paper obs. (training, sampled bids)",
+            "MAPPO, paper obs. (held-out eval.)",
+            "Double auction (k = 0.5) (eval.)",
+            "Second-price auction (eval.)",
+            "Random bids (McAfee) (eval.)",
+            "McAfee, truthful (eval.)",
+            "Latency-aware (reference) (eval.)",
+            "Best shading (reference) (eval.)",
+        ];
+        let width = W - LEFT - RIGHT;
+        let layout = legend_layout(&labels, width);
+        for (i, (l, &(x, row))) in labels.iter().zip(&layout).enumerate() {
+            let end = x + LEGEND_SAMPLE + text_width(l, LEGEND_SIZE);
+            assert!(end <= width, "{l} ends at {end:.0} > {width}");
+            if let Some(&(next_x, next_row)) = layout.get(i + 1) {
+                assert!(next_row > row || next_x >= end, "{l} overlaps the next entry");
+            }
+        }
+        assert!(layout.last().unwrap().1 >= 3, "{layout:?}");
+        // Rendered with the real font: no ink in the right margin next to the legend.
+        let chart = Chart {
+            title: String::new(),
+            x_label: String::new(),
+            y_label: String::new(),
+            series: labels
+                .iter()
+                .map(|l| Series {
+                    label: (*l).into(),
+                    points: vec![(1.0, 1.0, 0.0), (2.0, 2.0, 0.0)],
+                    dashed: false,
+                    color: None,
+                })
+                .collect(),
+            x_ticks_at_data: false,
+            x_integer: true,
+        };
+        let p = rasterise(&chart.to_svg(), 1.0).unwrap();
+        let plot_bottom = (H - 62.0 - LEGEND_ROW * 4.0) as u32;
+        for y in plot_bottom..p.height() {
+            for x in (W - RIGHT + 2.0) as u32..p.width() {
+                let c = p.pixel(x, y).unwrap();
+                assert!(c.red() > 200 && c.green() > 200, "ink at ({x}, {y})");
+            }
+        }
+        // The widest real glyph run is within the estimate: a row of capitals and digits.
+        assert!(text_width("WWWW", 10.0) >= 4.0 * 0.9 * 10.0);
+    }
+
+    #[test]
+    fn a_series_keeps_its_palette_colour_wherever_it_is() {
+        let series = |color| Series {
+            label: "Ours".into(),
+            points: vec![(1.0, 1.0, 0.0), (2.0, 2.0, 0.0)],
+            dashed: false,
+            color,
+        };
+        let chart = |s: Vec<Series>| Chart {
+            title: String::new(),
+            x_label: String::new(),
+            y_label: String::new(),
+            series: s,
+            x_ticks_at_data: true,
+            x_integer: false,
+        };
+        let svg = chart(vec![series(None), series(None), series(Some(8))]).to_svg();
+        assert!(svg.contains(&format!(r#"stroke="{}""#, PALETTE[8])));
+        assert!(svg.contains(&format!(r#"stroke="{}""#, PALETTE[1])));
+        assert!(!svg.contains(&format!(r#"stroke="{}""#, PALETTE[2])));
+    }
+
+    #[test]
     fn chart_renders_to_svg_and_png_with_the_shipped_font() {
         let chart = Chart {
             title: "Reward vs number of IoVs".into(),
@@ -323,14 +508,17 @@ mod tests {
                     label: "A".into(),
                     points: vec![(20.0, 1.0, 0.2), (40.0, 2.0, 0.1)],
                     dashed: false,
+                    color: None,
                 },
                 Series {
                     label: "B".into(),
                     points: vec![(20.0, -1.0, 0.0), (40.0, 0.5, 0.3)],
                     dashed: true,
+                    color: None,
                 },
             ],
             x_ticks_at_data: true,
+            x_integer: false,
         };
         let svg = chart.to_svg();
         assert!(svg.contains("Reward vs number of IoVs") && svg.contains("@font-face"));

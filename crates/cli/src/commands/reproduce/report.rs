@@ -163,11 +163,12 @@ pub(super) fn write_figures(
             "latency per episode (ms)",
         ),
     ];
-    let methods: Vec<&Method> = Plan::methods(reading).map(|(_, m)| m).collect();
+    // One colour per method across every figure: its index in METHODS.
+    let methods: Vec<(usize, &Method)> = Plan::methods(reading).collect();
     for (stem, metric, title, y) in specs {
         let series = methods
             .iter()
-            .map(|m| Series {
+            .map(|&(mi, m)| Series {
                 label: m.label.to_string(),
                 points: plan
                     .vehicles
@@ -179,6 +180,7 @@ pub(super) fn write_figures(
                     })
                     .collect(),
                 dashed: !m.paper,
+                color: Some(mi),
             })
             .collect();
         let title = format!("{title} — {}", reading.title);
@@ -188,6 +190,7 @@ pub(super) fn write_figures(
             y_label: y.into(),
             series,
             x_ticks_at_data: true,
+            x_integer: true,
         };
         let stem = format!("{stem}_{}", reading.id);
         save_chart(&dir, &stem, &chart)?;
@@ -195,14 +198,15 @@ pub(super) fn write_figures(
     }
     let vmax = plan.vmax();
     let mut series = Vec::new();
-    for m in methods
+    for &(mi, m) in methods
         .iter()
-        .filter(|m| matches!(m.bidding, Bidding::Learned { .. }))
+        .filter(|(_, m)| matches!(m.bidding, Bidding::Learned { .. }))
     {
         series.push(Series {
             label: format!("{} (training, sampled bids)", m.label),
             points: curve_points(curves, reading.id, m.id, vmax),
             dashed: !m.paper,
+            color: Some(mi),
         });
         // The held-out evaluation plays the deterministic (mean) bid: show where it ended.
         let r = table.mean(m.id, vmax, "reward");
@@ -210,9 +214,10 @@ pub(super) fn write_figures(
             label: format!("{} (held-out eval.)", m.label),
             points: vec![(plan.epochs as f64, r, table.ci(m.id, vmax, "reward"))],
             dashed: !m.paper,
+            color: Some(mi),
         });
     }
-    for m in methods.iter().filter(|m| {
+    for &(mi, m) in methods.iter().filter(|(_, m)| {
         !matches!(m.bidding, Bidding::Learned { .. })
             && (m.paper
                 || [
@@ -227,6 +232,7 @@ pub(super) fn write_figures(
             label: format!("{} (eval.)", m.label),
             points: vec![(1.0, r, 0.0), (plan.epochs as f64, r, 0.0)],
             dashed: true,
+            color: Some(mi),
         });
     }
     let title = format!("Training curves at {vmax} IoVs — {}", reading.title);
@@ -236,6 +242,7 @@ pub(super) fn write_figures(
         y_label: "reward per episode (Σ R(t))".into(),
         series,
         x_ticks_at_data: false,
+        x_integer: true,
     };
     let stem = format!("training_curves_{}", reading.id);
     save_chart(&dir, &stem, &chart)?;
@@ -250,24 +257,55 @@ pub(super) fn save_chart(dir: &Path, stem: &str, chart: &Chart) -> Result<()> {
     Ok(())
 }
 
+/// The terminal summary: mean reward ± 95 % CI per method and IoV count, in columns as wide as
+/// their widest cell (widths in characters, so `±` counts once) with 3 spaces between them.
 pub(super) fn summary_table(table: &Table, plan: &Plan, reading: &Reading) -> String {
-    let mut s = format!("{:<30}", "mean reward per episode");
-    for v in &plan.vehicles {
-        s += &format!("{:>20}", format!("{v} IoVs"));
-    }
-    s.push('\n');
+    let mut rows: Vec<Vec<String>> = vec![std::iter::once("mean reward per episode".to_string())
+        .chain(plan.vehicles.iter().map(|v| format!("{v} IoVs")))
+        .collect()];
     for (_, m) in Plan::methods(reading) {
-        s += &format!("{:<30}", m.label);
-        for &v in &plan.vehicles {
-            s += &format!(
-                "{:>20}",
-                format!(
-                    "{:.2} ± {:.2}",
-                    table.mean(m.id, v, "reward"),
-                    table.ci(m.id, v, "reward")
-                )
-            );
+        rows.push(
+            std::iter::once(m.label.to_string())
+                .chain(plan.vehicles.iter().map(|&v| {
+                    format!(
+                        "{:.2} ± {:.2}",
+                        table.mean(m.id, v, "reward"),
+                        table.ci(m.id, v, "reward")
+                    )
+                }))
+                .collect(),
+        );
+    }
+    aligned(&rows)
+}
+
+/// `rows` as text columns: the first left-aligned, the rest right-aligned, each as wide as its
+/// widest cell, 3 spaces apart.
+fn aligned(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let width: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|x| x.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut s = String::new();
+    for r in rows {
+        let mut line = String::new();
+        for (c, cell) in r.iter().enumerate() {
+            let pad = width[c] - cell.chars().count();
+            if c == 0 {
+                line += cell;
+                line += &" ".repeat(pad);
+            } else {
+                line += &" ".repeat(3 + pad);
+                line += cell;
+            }
         }
+        s += line.trim_end();
         s.push('\n');
     }
     s
@@ -538,4 +576,50 @@ pub(super) fn reproduction_md(plan: &Plan, sections: &[Section], base: &Scenario
         train.gamma, train.entropy_coef, train.value_coef, train.lr, train.clip, train.minibatches, train.log_std_init
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_columns_never_collide() {
+        // Issue 15: `-78.78 ± 34.16-171.69 ± 113.50`, cells running into each other.
+        let plan = Plan {
+            vehicles: vec![20, 40],
+            seeds: 1,
+            epochs: 2,
+            eval_episodes: 2,
+            quick: true,
+        };
+        let reading = &READINGS[0];
+        let mut table = Table::default();
+        for (k, (_, m)) in Plan::methods(reading).enumerate() {
+            let big = 10f64.powi(k as i32);
+            table.insert(m.id, 20, "reward", -78.78 * big, 34.16 * big);
+            table.insert(m.id, 40, "reward", -171.69 * big, 113.5 * big);
+        }
+        let text = summary_table(&table, &plan, reading);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1 + Plan::methods(reading).count());
+        // Every row splits at runs of 3+ spaces into its label and one cell per IoV count, and
+        // the right-aligned cells end in the same columns.
+        let ends: Vec<Vec<usize>> = lines
+            .iter()
+            .map(|l| {
+                let cells: Vec<&str> = l.split("   ").filter(|c| !c.trim().is_empty()).collect();
+                assert_eq!(cells.len(), 3, "{l:?}");
+                let mut ends = Vec::new();
+                let mut at = 0;
+                for c in &cells[1..] {
+                    let start = l[at..].find(c.trim()).unwrap() + at;
+                    at = start + c.trim().len();
+                    ends.push(l[..at].chars().count());
+                }
+                ends
+            })
+            .collect();
+        assert!(ends.windows(2).all(|w| w[0] == w[1]), "{text}");
+        assert!(text.contains("-171690000.00 ± 113500000.00"), "{text}");
+    }
 }
