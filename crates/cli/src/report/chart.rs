@@ -392,12 +392,25 @@ mod tests {
     #[test]
     fn count_axes_get_whole_number_ticks() {
         // Issue 15: the training curves' epoch axis had ticks at 2.5 and 7.5.
-        for (lo, hi) in [(1.0, 20.0), (1.0, 2.0), (1.0, 30.0), (0.0, 7.0), (1.0, 300.0)] {
+        for (lo, hi) in [
+            (1.0, 20.0),
+            (1.0, 2.0),
+            (1.0, 30.0),
+            (0.0, 7.0),
+            (1.0, 300.0),
+        ] {
             let t = integer_ticks(lo, hi, 8);
             assert!(t.iter().all(|x| x.fract() == 0.0), "{lo}..{hi}: {t:?}");
-            assert!(t[0] <= lo && *t.last().unwrap() >= hi && t.len() <= 10, "{t:?}");
+            assert!(
+                t[0] <= lo && *t.last().unwrap() >= hi && t.len() <= 10,
+                "{t:?}"
+            );
         }
-        assert_eq!(nice_ticks(1.0, 20.0, 8)[1], 2.5, "the case that needs integer_ticks");
+        assert_eq!(
+            nice_ticks(1.0, 20.0, 8)[1],
+            2.5,
+            "the case that needs integer_ticks"
+        );
         let chart = Chart {
             title: String::new(),
             x_label: "epoch".into(),
@@ -442,7 +455,10 @@ mod tests {
             let end = x + LEGEND_SAMPLE + text_width(l, LEGEND_SIZE);
             assert!(end <= width, "{l} ends at {end:.0} > {width}");
             if let Some(&(next_x, next_row)) = layout.get(i + 1) {
-                assert!(next_row > row || next_x >= end, "{l} overlaps the next entry");
+                assert!(
+                    next_row > row || next_x >= end,
+                    "{l} overlaps the next entry"
+                );
             }
         }
         assert!(layout.last().unwrap().1 >= 3, "{layout:?}");

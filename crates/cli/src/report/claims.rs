@@ -187,8 +187,8 @@ pub fn evaluate(t: &Table, vs: &[usize], ours: &str, curve: &[f64]) -> Vec<Claim
     } else {
         format!("not settled within {} epochs", curve.len())
     };
-    let near_25 = settled && (PLATEAU_EPOCH - PLATEAU_SLACK..=PLATEAU_EPOCH + PLATEAU_SLACK)
-        .contains(&plateau);
+    let near_25 = settled
+        && (PLATEAU_EPOCH - PLATEAU_SLACK..=PLATEAU_EPOCH + PLATEAU_SLACK).contains(&plateau);
     claims.push(Claim {
         id: "C1",
         statement: "MADRL beats the double auction in reward within 10 epochs and reaches its plateau at about 25 epochs.",
@@ -472,7 +472,10 @@ mod tests {
         };
         // Issue 15: "plateau ≤ 35" was always true with 20 epochs.
         let early = &claims_with(|_| 11.0, &settles_at(5, 30))[0];
-        assert!(!early.holds && early.measured.contains("plateau epoch 5 of 30"), "{early:?}");
+        assert!(
+            !early.holds && early.measured.contains("plateau epoch 5 of 30"),
+            "{early:?}"
+        );
         let on_time = &claims_with(|_| 11.0, &settles_at(24, 30))[0];
         assert!(on_time.holds, "{on_time:?}");
         // "plateau epoch 21 of 20" becomes "not settled within 20 epochs".
@@ -490,9 +493,15 @@ mod tests {
         let curve: Vec<f64> = (1..=30).map(|e| e.min(24) as f64).collect();
         let small = &claims_with(|v| 1.05 * (13.0 - 0.1 * v), &curve)[1];
         assert!(!small.holds, "a 5 % gain held: {small:?}");
-        assert!(small.measured.contains("largest 5.0 % (paper: 10 %)"), "{small:?}");
+        assert!(
+            small.measured.contains("largest 5.0 % (paper: 10 %)"),
+            "{small:?}"
+        );
         let big = &claims_with(|v| 1.12 * (13.0 - 0.1 * v), &curve)[1];
-        assert!(big.holds && big.measured.contains("largest 12.0 %"), "{big:?}");
+        assert!(
+            big.holds && big.measured.contains("largest 12.0 %"),
+            "{big:?}"
+        );
     }
 
     #[test]
@@ -501,10 +510,28 @@ mod tests {
         let claims = claims_with(|_| 12.5, &curve);
         // Second-price and the double auction make the same trades here: equal welfare and
         // latency.
-        assert!(claims[5].measured.contains("won on a tie with the double auction"), "{:?}", claims[5]);
-        assert!(claims[5].measured.contains("at 20, 40, 60, 80 IoVs"), "{:?}", claims[5]);
-        assert!(claims[7].measured.contains("won on a tie with second-price"), "{:?}", claims[7]);
-        assert!(claims[6].measured.contains("double auction 0: true (by construction)"));
+        assert!(
+            claims[5]
+                .measured
+                .contains("won on a tie with the double auction"),
+            "{:?}",
+            claims[5]
+        );
+        assert!(
+            claims[5].measured.contains("at 20, 40, 60, 80 IoVs"),
+            "{:?}",
+            claims[5]
+        );
+        assert!(
+            claims[7]
+                .measured
+                .contains("won on a tie with second-price"),
+            "{:?}",
+            claims[7]
+        );
+        assert!(claims[6]
+            .measured
+            .contains("double auction 0: true (by construction)"));
         assert!(claims[6].rule.contains("by construction"));
         // No tie, no label.
         let t = table(|m, _, k| match (m, k) {
