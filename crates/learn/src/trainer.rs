@@ -241,20 +241,8 @@ impl<E: MultiAgentEnv> Trainer<E> {
     /// Env errors; [`Error::Diverged`] if a loss or gradient becomes non-finite.
     pub fn run_epoch(&mut self) -> Result<EpochStats> {
         let start = Instant::now();
-        let (epoch, seed) = (self.epoch, self.seed);
-        {
-            let (policy, critic) = (&self.policy, &self.critic);
-            let workers = &mut self.workers;
-            install(&self.pool, || {
-                workers.par_iter_mut().enumerate().try_for_each(|(i, w)| {
-                    let mut rng = action_stream(seed, epoch, i);
-                    w.rollout(policy, critic, rollout_seed(seed, epoch, i), &mut rng)
-                })
-            })?;
-        }
+        self.collect()?;
         let rollout_s = start.elapsed().as_secs_f64();
-        self.batch
-            .build(&self.workers, &self.critic, &self.value_norm, &self.train);
         let u = self.update()?;
         let elapsed = start.elapsed().as_secs_f64();
         let episodes: Vec<_> = self.workers.iter().map(|w| &w.buf.episode).collect();
@@ -267,7 +255,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
         let log_std = (self.policy.distribution == BidDistribution::SquashedGaussian)
             .then(|| ls.iter().map(|&x| x as f64).sum::<f64>() / ls.len() as f64);
         let mut stats = EpochStats::new(
-            epoch + 1,
+            self.epoch + 1,
             &episodes,
             &u,
             self.batch.sample.len(),
@@ -279,6 +267,24 @@ impl<E: MultiAgentEnv> Trainer<E> {
         self.epoch += 1;
         self.curve.push(stats.clone());
         Ok(stats)
+    }
+
+    /// Steps 1–3 of an epoch: every worker's rollout, then the batch (GAE, active samples).
+    fn collect(&mut self) -> Result<()> {
+        let (epoch, seed) = (self.epoch, self.seed);
+        {
+            let (policy, critic) = (&self.policy, &self.critic);
+            let workers = &mut self.workers;
+            install(&self.pool, || {
+                workers.par_iter_mut().enumerate().try_for_each(|(i, w)| {
+                    let mut rng = action_stream(seed, epoch, i);
+                    w.rollout(policy, critic, rollout_seed(seed, epoch, i), &mut rng)
+                })
+            })?;
+        }
+        self.batch
+            .build(&self.workers, &self.critic, &self.value_norm, &self.train);
+        Ok(())
     }
 
     /// `ppo_epochs` passes over the batch.
@@ -339,80 +345,111 @@ impl<E: MultiAgentEnv> Trainer<E> {
                 s.groups[g].push(r);
             }
         }
+        // Taken out for the loop (and put back), so the groups can be read while `self` is not.
+        let groups = std::mem::take(&mut self.scratch.groups);
+        let result = groups
+            .iter()
+            .enumerate()
+            .filter(|(_, rows)| !rows.is_empty())
+            .try_for_each(|(g, rows)| self.actor_group_step(g, rows, coefs, first_pass, u));
+        self.scratch.groups = groups;
+        result
+    }
+
+    /// The assembled actor gradient of actor `g` over batch rows `rows` (its active samples of
+    /// the minibatch), in `self.scratch.actor_grads`: the gradient of
+    /// `(1/|rows|)·Σ_rows [−min(r·Â, clip(r)·Â) − c_H·H]`, accumulated in chunks of [`CHUNK`]
+    /// rows on up to [`LANES`] lanes and summed in lane order. Returns each lane's sums.
+    fn actor_group_grads(
+        &mut self,
+        g: usize,
+        rows: &[u32],
+        coefs: Coefs,
+        first_pass: bool,
+    ) -> Vec<ActorSums> {
+        let b = &self.batch;
+        let s = &mut self.scratch;
         let d = self.policy.obs_dim;
         let layout = self.policy.layout();
         let net = &self.policy.net;
-        for (g, rows) in s.groups.iter().enumerate() {
-            if rows.is_empty() {
-                continue;
-            }
-            let params = &self.policy.actors[g].0;
-            let inv_n = 1.0 / rows.len() as f64;
-            let grads = &mut s.actor_grads;
-            let sums: Vec<ActorSums> = accumulate(
-                self.pool.as_ref(),
-                &mut s.lanes,
-                rows.len(),
-                CHUNK,
-                |l| &mut l.actor_grads[..],
-                grads,
-                |lane, range| {
-                    let mut total = ActorSums::default();
-                    for c in range {
-                        let chunk = &rows[c * CHUNK..((c + 1) * CHUNK).min(rows.len())];
-                        let n = chunk.len();
-                        for (j, &r) in chunk.iter().enumerate() {
-                            let r = r as usize;
-                            lane.obs[j * d..(j + 1) * d]
-                                .copy_from_slice(&b.obs[r * d..(r + 1) * d]);
-                            lane.sample[j] = b.sample[r];
-                            lane.logp[j] = b.logp[r];
-                            lane.adv[j] = b.adv[r];
-                        }
-                        let rows = ActorRows {
-                            obs: &lane.obs[..n * d],
-                            sample: &lane.sample[..n],
-                            logp_old: &lane.logp[..n],
-                            adv: &lane.adv[..n],
-                        };
-                        let x = actor_chunk(
-                            net,
-                            layout,
-                            params,
-                            rows,
-                            inv_n,
-                            coefs,
-                            first_pass,
-                            &mut lane.actor_cache,
-                            &mut lane.dhead,
-                            &mut lane.actor_grads,
-                        );
-                        total.policy += x.policy;
-                        total.entropy += x.entropy;
-                        total.clipped += x.clipped;
+        let params = &self.policy.actors[g].0;
+        let inv_n = 1.0 / rows.len() as f64;
+        accumulate(
+            self.pool.as_ref(),
+            &mut s.lanes,
+            rows.len(),
+            CHUNK,
+            |l| &mut l.actor_grads[..],
+            &mut s.actor_grads,
+            |lane, range| {
+                let mut total = ActorSums::default();
+                for c in range {
+                    let chunk = &rows[c * CHUNK..((c + 1) * CHUNK).min(rows.len())];
+                    let n = chunk.len();
+                    for (j, &r) in chunk.iter().enumerate() {
+                        let r = r as usize;
+                        lane.obs[j * d..(j + 1) * d].copy_from_slice(&b.obs[r * d..(r + 1) * d]);
+                        lane.sample[j] = b.sample[r];
+                        lane.logp[j] = b.logp[r];
+                        lane.adv[j] = b.adv[r];
                     }
-                    total
-                },
-            );
-            let policy_sum: f64 = sums.iter().map(|x| x.policy).sum();
-            for x in &sums {
-                u.clipped += x.clipped;
-                if first_pass {
-                    u.entropy += x.entropy;
+                    let rows = ActorRows {
+                        obs: &lane.obs[..n * d],
+                        sample: &lane.sample[..n],
+                        logp_old: &lane.logp[..n],
+                        adv: &lane.adv[..n],
+                    };
+                    let x = actor_chunk(
+                        net,
+                        layout,
+                        params,
+                        rows,
+                        inv_n,
+                        coefs,
+                        first_pass,
+                        &mut lane.actor_cache,
+                        &mut lane.dhead,
+                        &mut lane.actor_grads,
+                    );
+                    total.policy += x.policy;
+                    total.entropy += x.entropy;
+                    total.clipped += x.clipped;
                 }
+                total
+            },
+        )
+    }
+
+    /// One actor step of actor `g` over `rows`: the assembled gradient, grad-norm clip, Adam.
+    fn actor_group_step(
+        &mut self,
+        g: usize,
+        rows: &[u32],
+        coefs: Coefs,
+        first_pass: bool,
+        u: &mut UpdateStats,
+    ) -> Result<()> {
+        let sums = self.actor_group_grads(g, rows, coefs, first_pass);
+        let inv_n = 1.0 / rows.len() as f64;
+        let policy_sum: f64 = sums.iter().map(|x| x.policy).sum();
+        for x in &sums {
+            u.clipped += x.clipped;
+            if first_pass {
+                u.entropy += x.entropy;
             }
-            u.seen += rows.len();
-            let norm = clip_grad_norm(grads, self.train.max_grad_norm);
-            if !norm.is_finite() || !policy_sum.is_finite() {
-                return Err(Error::Diverged {
-                    epoch: self.epoch + 1,
-                    what: "the actor gradient",
-                });
-            }
-            self.actor_adam[g].step(&mut self.policy.actors[g].0, grads);
-            u.policy += policy_sum * inv_n;
-            u.policy_steps += 1;
         }
+        u.seen += rows.len();
+        let grads = &mut self.scratch.actor_grads;
+        let norm = clip_grad_norm(grads, self.train.max_grad_norm);
+        if !norm.is_finite() || !policy_sum.is_finite() {
+            return Err(Error::Diverged {
+                epoch: self.epoch + 1,
+                what: "the actor gradient",
+            });
+        }
+        self.actor_adam[g].step(&mut self.policy.actors[g].0, grads);
+        u.policy += policy_sum * inv_n;
+        u.policy_steps += 1;
         Ok(())
     }
 
@@ -532,4 +569,186 @@ fn check_envs<E: MultiAgentEnv>(cfg: &TrainConfig, envs: &[E]) -> Result<(usize,
         });
     }
     Ok((e.num_agents(), e.obs_dim(), e.state_dim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::MlpCache;
+    use iovmarket::env::IovEnv;
+
+    /// 3 vehicles with their own actors, 4 parallel 150-slot episodes: each agent has more than
+    /// [`CHUNK`] active samples (so its gradient is summed over chunks and lanes) and some
+    /// inactive ones (slots without a request).
+    fn trainer(distribution: &str) -> Trainer<IovEnv> {
+        let set = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let s = Scenario::from_toml(
+            "",
+            &[
+                set("scenario.vehicles", "3"),
+                set("scenario.rsus", "1"),
+                set("scenario.episode_slots", "150"),
+                set("train.n_envs", "4"),
+                set("train.hidden", "8"),
+                set("train.share_policy", "false"),
+                set("train.ppo_epochs", "1"),
+                set("train.minibatches", "1"),
+                set("train.log_std_init", "-0.7"),
+                set("train.distribution", distribution),
+                set("train.threads", "2"),
+            ],
+        )
+        .unwrap();
+        let envs = (0..4).map(|_| IovEnv::new(s.clone()).unwrap()).collect();
+        Trainer::new(&s, envs).unwrap()
+    }
+
+    /// Issue 15: nothing checked the trainer's assembled update (chunk reduction, inactive-agent
+    /// masking with 1/active, per-agent actors, log σ summed across lanes). Here the gradient
+    /// the trainer assembles for each agent's actor is compared with central finite differences
+    /// of the whole loss `(1/active)·Σ_active [−min(r·Â, clip(r)·Â) − c_H·H]` in f64 over that
+    /// agent's active samples in one piece; then one real update step (`run_epoch` with one PPO
+    /// pass and one minibatch) must move every parameter with a clear gradient against it by
+    /// Adam's first step, lr.
+    #[test]
+    fn the_assembled_actor_update_matches_finite_differences_of_the_whole_loss() {
+        for distribution in ["squashed_gaussian", "beta"] {
+            let mut t = trainer(distribution);
+            let before = t.policy.clone();
+            t.collect().unwrap();
+            let cfg = t.train.clone();
+            let coefs = Coefs {
+                clip: cfg.clip,
+                entropy: cfg.entropy_coef,
+                value: cfg.value_coef,
+                huber_delta: cfg.huber_delta,
+            };
+            let n = t.workers[0].env.num_agents();
+            assert!(!t.policy.is_shared());
+            let mut fds = Vec::new();
+            for g in 0..n {
+                // Masking: agent g's rows are exactly its active samples of the rollout.
+                let rows: Vec<u32> = (0..t.batch.agent.len() as u32)
+                    .filter(|&r| t.batch.agent[r as usize] == g as u32)
+                    .collect();
+                let (mut active, mut inactive) = (0, 0);
+                for w in &t.workers {
+                    for k in (g..w.buf.active.len()).step_by(n) {
+                        if w.buf.active[k] > 0.0 {
+                            active += 1;
+                        } else {
+                            inactive += 1;
+                        }
+                    }
+                }
+                assert_eq!(rows.len(), active, "agent {g}");
+                assert!(
+                    inactive > 0 && active > CHUNK,
+                    "agent {g}: {active} / {inactive}"
+                );
+
+                t.actor_group_grads(g, &rows, coefs, true);
+                let assembled: Vec<f64> = t
+                    .scratch
+                    .actor_grads
+                    .iter()
+                    .map(|&x| f64::from(x))
+                    .collect();
+
+                let d = t.policy.obs_dim;
+                let pick = |xs: &[f32], w: usize| -> Vec<f64> {
+                    rows.iter()
+                        .flat_map(|&r| xs[r as usize * w..(r as usize + 1) * w].iter())
+                        .map(|&x| f64::from(x))
+                        .collect()
+                };
+                let (obs, sample, logp, adv) = (
+                    pick(&t.batch.obs, d),
+                    pick(&t.batch.sample, 1),
+                    pick(&t.batch.logp, 1),
+                    pick(&t.batch.adv, 1),
+                );
+                let (net, layout) = (t.policy.net.clone(), t.policy.layout());
+                let m = rows.len();
+                let mut cache = MlpCache::<f64>::new(&net, m);
+                let mut dhead = vec![0.0; m * t.policy.outputs()];
+                let theta: Vec<f64> = t.policy.actors[g].0.iter().map(|&x| f64::from(x)).collect();
+                let mut unused = vec![0.0; theta.len()];
+                let inv_n = 1.0 / m as f64;
+                let mut loss = |p: &[f64]| {
+                    let rows = ActorRows {
+                        obs: &obs,
+                        sample: &sample,
+                        logp_old: &logp,
+                        adv: &adv,
+                    };
+                    let s = actor_chunk(
+                        &net,
+                        layout,
+                        p,
+                        rows,
+                        inv_n,
+                        coefs,
+                        true,
+                        &mut cache,
+                        &mut dhead,
+                        &mut unused,
+                    );
+                    inv_n * (s.policy - coefs.entropy * s.entropy)
+                };
+                let h = 1e-6;
+                let fd: Vec<f64> = (0..theta.len())
+                    .map(|i| {
+                        let mut p = theta.clone();
+                        p[i] += h;
+                        let up = loss(&p);
+                        p[i] -= 2.0 * h;
+                        (up - loss(&p)) / (2.0 * h)
+                    })
+                    .collect();
+                let scale = fd.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+                assert!(scale > 1e-4, "{distribution} agent {g}: no gradient");
+                for (i, (a, f)) in assembled.iter().zip(&fd).enumerate() {
+                    // Relative error with a floor of 1 % of the largest component.
+                    let err = (a - f).abs() / f.abs().max(0.01 * scale);
+                    assert!(
+                        err < 2e-3,
+                        "{distribution} agent {g} parameter {i}: assembled {a:e}, finite \
+                         differences {f:e}"
+                    );
+                }
+                if distribution == "squashed_gaussian" {
+                    let ls = layout.log_std;
+                    assert!(fd[ls].abs() > 0.01 * scale, "log σ has a clear gradient");
+                }
+                fds.push(fd);
+            }
+
+            // One real update step from the same start: Adam's first step moves each parameter
+            // by about lr against the sign of its gradient (clipping rescales, never flips).
+            let mut u = trainer(distribution);
+            u.run_epoch().unwrap();
+            for (g, fd) in fds.iter().enumerate() {
+                let scale = fd.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+                let (old, new) = (&before.actors[g].0, &u.policy.actors[g].0);
+                let mut checked = 0;
+                for i in 0..fd.len() {
+                    if fd[i].abs() < 0.02 * scale {
+                        continue;
+                    }
+                    let step = f64::from(new[i]) - f64::from(old[i]);
+                    assert!(
+                        step * fd[i] < 0.0 && (step.abs() - cfg.lr).abs() < 0.05 * cfg.lr,
+                        "{distribution} agent {g} parameter {i}: step {step:e}, gradient {:e}",
+                        fd[i]
+                    );
+                    checked += 1;
+                }
+                assert!(
+                    checked >= 5,
+                    "{distribution} agent {g}: {checked} parameters"
+                );
+            }
+        }
+    }
 }
