@@ -283,3 +283,39 @@ fn publish(staging: &Path, out: &Path) -> Result<()> {
     }
     fs::remove_dir_all(staging).with_context(|| format!("cannot remove {}", staging.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stage(dir: &Path) -> PathBuf {
+        let staging = dir.join(STAGING_DIR);
+        fs::create_dir_all(staging.join("figures")).unwrap();
+        fs::write(staging.join("results.csv"), "new").unwrap();
+        fs::write(staging.join("figures/fig.png"), "new").unwrap();
+        fs::write(staging.join("run.json"), "new").unwrap();
+        staging
+    }
+
+    #[test]
+    fn publish_moves_the_whole_set_or_touches_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        fs::write(out.join("run.json"), "old").unwrap();
+        fs::write(out.join("results.csv"), "old").unwrap();
+        // figures/ blocked by a file: refused before anything moves; the old set is intact.
+        fs::write(out.join("figures"), "in the way").unwrap();
+        let staging = stage(out);
+        let e = publish(&staging, out).unwrap_err().to_string();
+        assert!(e.contains("figures"), "{e}");
+        assert_eq!(fs::read_to_string(out.join("run.json")).unwrap(), "old");
+        assert_eq!(fs::read_to_string(out.join("results.csv")).unwrap(), "old");
+        // Unblocked: every file moves, run.json included, and the staging directory goes.
+        fs::remove_file(out.join("figures")).unwrap();
+        publish(&staging, out).unwrap();
+        for f in ["run.json", "results.csv", "figures/fig.png"] {
+            assert_eq!(fs::read_to_string(out.join(f)).unwrap(), "new", "{f}");
+        }
+        assert!(!staging.exists());
+    }
+}
