@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Python package's checks: builds crates/py (PyO3 + maturin), installs it into a venv, then
-# runs cargo fmt/clippy on the binding crate, ruff and pytest
+# runs cargo fmt/clippy on the binding crate, ruff, mypy.stubtest on the `.pyi` stubs and pytest
 # (crates/py/tests).
 #
 # The venv lives in .venv/ at the repository root (git-ignored; override with IOVMARKET_VENV) and
@@ -50,6 +50,9 @@ locked python -m pip install --quiet --no-build-isolation --no-deps --force-rein
 echo "python-tests: ruff"
 ruff check crates/py
 ruff format --check crates/py
+
+echo "python-tests: mypy.stubtest (the .pyi stubs against the built module)"
+python -m mypy.stubtest iovmarket._core
 
 echo "python-tests: pytest"
 # From crates/py so that its pyproject (pytest options) applies; the tests import the installed

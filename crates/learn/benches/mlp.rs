@@ -1,8 +1,9 @@
 //! The 8→64→64→1 MLP (LayerNorms included) forward + backward + Adam at batch 256 on one core,
 //! the figure DESIGN.md §3 compares GEMM backends and frameworks on.
 //!
-//! `cargo bench -p iovmarket-learn --bench mlp` measures the default backend (`matrixmultiply`);
-//! add `--features gemm-backend` for the `gemm` crate.
+//! The network is 64 wide with ReLU, so it runs on the fused kernels (`nn::fused`), on the
+//! instruction set picked at run time (`IOVMARKET_ISA=portable` forces the portable path); the
+//! figures are labelled with that instruction set.
 #![allow(missing_docs)] // reason: criterion_group! generates undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -20,11 +21,7 @@ fn mlp(c: &mut Criterion) {
     let mut cache = MlpCache::new(&net, rows);
     let mut grads = vec![0.0f32; net.len()];
     let mut adam = Adam::new(net.len(), 1e-4);
-    let backend = if cfg!(feature = "gemm-backend") {
-        "gemm"
-    } else {
-        "matrixmultiply"
-    };
+    let backend = format!("fused_{:?}", iovmarket_learn::nn::simd::Isa::current()).to_lowercase();
     let mut group = c.benchmark_group("mlp");
     group.bench_function(format!("fwd_bwd_256/{backend}"), |b| {
         b.iter(|| {

@@ -1,10 +1,26 @@
 """Type stubs of the Rust extension module ``iovmarket._core`` (crates/py/src)."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import Self
+
+__all__ = [
+    "EPISODE_FLOAT_FIELDS",
+    "EPISODE_INT_FIELDS",
+    "SLOT_FLOAT_FIELDS",
+    "SLOT_INT_FIELDS",
+    "ConfigError",
+    "Env",
+    "EpisodeOverError",
+    "Scenario",
+    "VecEnv",
+    "__version__",
+    "simulate",
+    "train",
+]
 
 __version__: str
 SLOT_FLOAT_FIELDS: list[str]
@@ -15,8 +31,10 @@ EPISODE_INT_FIELDS: list[str]
 class ConfigError(ValueError): ...
 class EpisodeOverError(RuntimeError): ...
 
+# PyO3 classes are built by `__new__` (`#[new]`) and cannot be subclassed.
+@final
 class Scenario:
-    def __init__(self, text: str = "", overrides: Sequence[tuple[str, str]] = ...) -> None: ...
+    def __new__(cls, text: str = "", overrides: Sequence[tuple[str, str]] = ...) -> Self: ...
     def to_toml(self) -> str: ...
     @property
     def vehicles(self) -> int: ...
@@ -39,8 +57,9 @@ class Scenario:
     @property
     def observation(self) -> str: ...
 
+@final
 class Env:
-    def __init__(self, scenario: Scenario) -> None: ...
+    def __new__(cls, scenario: Scenario) -> Self: ...
     @property
     def scenario(self) -> Scenario: ...
     @property
@@ -73,8 +92,9 @@ class Env:
     def roads(self) -> list[list[tuple[float, float]]]: ...
     def clearing_prices(self) -> list[float]: ...
 
+@final
 class VecEnv:
-    def __init__(self, scenario: Scenario, n_envs: int) -> None: ...
+    def __new__(cls, scenario: Scenario, n_envs: int) -> Self: ...
     @property
     def n_envs(self) -> int: ...
     @property
