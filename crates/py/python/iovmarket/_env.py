@@ -29,6 +29,10 @@ class IovParallelEnv(ParallelEnv):
                          ``(N + 2,)`` (``paper``), N = RSUs
     State (critic)       ``Box(0, high, (6N + 1,), float32)`` (25 for the paper's N = 4)
     Reward               shared R(t) = SW(t) - alpha * beta(t)^2 - lambda * L(t), same for all
+                         (``reward__kind="shared"``, the default); with
+                         ``reward__kind="individual"`` each buyer's own utility u_v - p_v
+                         (0 without a trade; minus lambda * own latency when
+                         ``reward__individual_latency=True``)
     Episode end          truncation after ``scenario.episode_slots`` (100) slots; never
                          terminated
     Render modes         ``"rgb_array"`` (a raster map of roads, RSUs and vehicles)
@@ -136,13 +140,13 @@ class IovParallelEnv(ParallelEnv):
         number or ``None``); agents left out, or ``None``, bid 0 (sit out)."""
         if not self.agents:
             return {}, {}, {}, {}, {}
-        reward, truncated = self._env.step(self._action_array(actions))
+        _shared, truncated = self._env.step(self._action_array(actions))
         obs = self._env.observe()
         active = self._env.active().tolist()
         metrics = self._env.metrics()
         agents = self.agents
         observations = dict(zip(agents, obs))
-        rewards = dict.fromkeys(agents, reward)
+        rewards = dict(zip(agents, self._env.rewards().tolist()))
         terminations = dict.fromkeys(agents, False)
         truncations = dict.fromkeys(agents, truncated)
         infos = {a: {**metrics, "active": act > 0.0} for a, act in zip(agents, active)}

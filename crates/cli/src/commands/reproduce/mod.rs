@@ -3,7 +3,8 @@
 //! and REPRODUCTION.md with the claims C1–C8 decided by stated rules.
 //!
 //! The rooms: [`plan`] (the methods × IoV counts × seeds), [`jobs`] (training and evaluating one
-//! cell, all cells in parallel) and [`report`] (summary, figures, markdown).
+//! cell, all cells in parallel), [`equilibrium`] (the Equilibrium job: how far the profiles are
+//! from an equilibrium) and [`report`] (summary, figures, markdown).
 //!
 //! The experiment runs under both readings of the unit of L in the reward (6) ([`plan::READINGS`]):
 //! each reading gets its own figures (suffixed `_ms` / `_s`), tables and claims.
@@ -11,6 +12,7 @@
 //! Every (reading, method, IoV count, seed) job is independent and deterministic, so jobs run in
 //! parallel and the CSVs are identical for the same seeds whatever the thread count.
 
+mod equilibrium;
 mod jobs;
 mod plan;
 mod report;
@@ -83,6 +85,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
     let started = Instant::now();
     let (results, curves) = jobs::run_all(&base, &plan)?;
+    let cells_s = started.elapsed().as_secs_f64();
+    let equilibrium = equilibrium::run_job(&base, &plan)?;
+    let equilibrium_s = started.elapsed().as_secs_f64() - cells_s;
 
     let summary = report::summarise(&results, &plan);
     let vmax = plan.vmax();
@@ -121,13 +126,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
     write_csv(&out.join("results.csv"), &results)?;
     write_csv(&out.join("summary.csv"), &summary)?;
     write_csv(&out.join("training_curves.csv"), &curves)?;
-    let md = report::reproduction_md(&plan, &sections, &base);
+    write_csv(&out.join("equilibrium.csv"), &equilibrium)?;
+    let mut md = report::reproduction_md(&plan, &sections, &base);
+    md += &equilibrium::section_md(&equilibrium, &plan);
     write_atomic(&out.join("REPRODUCTION.md"), md.as_bytes())?;
     let info = RunInfo::new(
         "reproduce",
         base.scenario.seed,
         &base,
-        serde_json::json!({ "plan": plan }),
+        serde_json::json!({
+            "plan": plan,
+            "equilibrium": equilibrium::EquilibriumPlan::of(&plan),
+        }),
     );
     write_json(&out.join("run.json"), &info)?;
 
@@ -136,6 +146,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         plan.jobs().len(),
         started.elapsed().as_secs_f64(),
         out.display()
+    );
+    println!(
+        "equilibrium job: {equilibrium_s:.1} s of the {:.1} s",
+        started.elapsed().as_secs_f64()
     );
     for sec in &sections {
         println!("\n{}", sec.reading.title);
