@@ -9,14 +9,17 @@
 //! [`iovmarket::equilibrium::exploit`] on the same sampled agents and held-out episodes.
 //!
 //! ## Invariants
-//! - One job with the stable id [`JOB_ID`], run after the cell jobs. It reuses Ours' policy when
+//! - One job with the stable id [`JOB_ID`] in two parts: [`train_selfish`] needs nothing from
+//!   the cells, so it runs beside them; [`run_job`] runs after them. It reuses Ours' policy when
 //!   the cell job handed it over ([`offer_policy`]); otherwise (e.g. a run that skipped that
 //!   cell) it retrains it from the same scenario and seed, which gives the bit-identical policy.
 //! - Deterministic: the rows depend only on the base scenario and the plan.
 //!
 //! ## Performance
 //! K sampled agents × 102 deviations × E episodes per row (K = 4, E = 2; 2 and 1 with
-//! `--quick`), plus one MAPPO training at the largest IoV count.
+//! `--quick`), plus one MAPPO training at the largest IoV count, about twice the cost of Ours'
+//! (its critic values every agent). The learned rows dominate the measuring: a policy's forward
+//! pass per slot costs more than a whole fixed-bidder slot.
 
 use std::sync::Mutex;
 
@@ -116,14 +119,48 @@ enum Kind {
 /// Below this utility loss a profile counts as an approximate equilibrium.
 const NEAR: f64 = 0.02;
 
-/// Runs the job: every row on the paper's scenario at the largest IoV count.
+/// Ours' scenario: the cell the job measures.
+fn ours_scenario(base: &Scenario, plan: &Plan) -> Result<Scenario> {
+    let (ri, ours, vehicles, s) = shared_job(plan);
+    let (train_seed, _) = seeds(base.scenario.seed, s);
+    job_scenario(
+        base,
+        &READINGS[ri],
+        &METHODS[ours],
+        vehicles,
+        train_seed,
+        plan,
+    )
+}
+
+fn train(s: &Scenario, what: &str) -> Result<Policy> {
+    Ok(iovmarket_learn::train(s, &TrainOptions::default(), |_| {})
+        .with_context(|| format!("training {what} for the equilibrium job"))?
+        .policy)
+}
+
+/// The selfish MAPPO profile: Ours' scenario and budget with `reward.kind = "individual"`.
+///
+/// # Errors
+/// Config and training errors.
+pub(super) fn train_selfish(base: &Scenario, plan: &Plan) -> Result<Policy> {
+    let mut s = ours_scenario(base, plan)?;
+    s.reward.kind = RewardKind::Individual;
+    train(&s, "MAPPO (individual reward)")
+}
+
+/// Runs the job's measurements (after the cells, with the selfish policy of
+/// [`train_selfish`]): every row on the paper's scenario at the largest IoV count.
 ///
 /// # Errors
 /// Env, training and checkpoint-fit errors.
-pub(super) fn run_job(base: &Scenario, plan: &Plan) -> Result<Vec<EquilibriumRow>> {
+pub(super) fn run_job(
+    base: &Scenario,
+    plan: &Plan,
+    selfish: &Policy,
+) -> Result<Vec<EquilibriumRow>> {
     let eq = EquilibriumPlan::of(plan);
-    let job = shared_job(plan);
-    let (ri, ours, vehicles, s) = job;
+    let (ri, _, vehicles, s) = shared_job(plan);
     let (train_seed, eval_seed) = seeds(base.scenario.seed, s);
     let options = ExploitOptions {
         agents: Some(eq.agents),
@@ -166,12 +203,7 @@ pub(super) fn run_job(base: &Scenario, plan: &Plan) -> Result<Vec<EquilibriumRow
         };
         rows.push(row(profile, m.mechanism, vehicles, &r, k));
     }
-    let ours_scenario = scenario_of(&METHODS[ours])?;
-    let train = |s: &Scenario, what: &str| -> Result<Policy> {
-        Ok(iovmarket_learn::train(s, &TrainOptions::default(), |_| {})
-            .with_context(|| format!("training {what} for the equilibrium job"))?
-            .policy)
-    };
+    let ours_scenario = ours_scenario(base, plan)?;
     let taken = SHARED_POLICY
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -180,12 +212,9 @@ pub(super) fn run_job(base: &Scenario, plan: &Plan) -> Result<Vec<EquilibriumRow
         Some(p) => p,
         None => train(&ours_scenario, "MAPPO (shared reward)")?,
     };
-    let mut selfish_scenario = ours_scenario.clone();
-    selfish_scenario.reward.kind = RewardKind::Individual;
-    let selfish = train(&selfish_scenario, "MAPPO (individual reward)")?;
     for (policy, label, k) in [
         (&shared, "MAPPO (shared reward)", Kind::SharedMappo),
-        (&selfish, "MAPPO (individual reward)", Kind::SelfishMappo),
+        (selfish, "MAPPO (individual reward)", Kind::SelfishMappo),
     ] {
         let make = |env: &IovEnv| -> iovmarket::Result<Box<dyn Bidder>> {
             LearnedBidder::new(policy.clone(), env)
