@@ -22,7 +22,7 @@ class IovParallelEnv(ParallelEnv):
     ==================== ==========================================================
     Import               ``iovmarket.parallel_env(config=None, **overrides)``
     Agents               ``vehicle_0`` ... ``vehicle_{V-1}``, V = ``scenario.vehicles``
-                         (80 by default); fixed for the episode, all cooperative
+                         (80 by default); fixed for the episode
     Actions              ``Box(0, 1, (1,), float32)``: the bid is ``a * bid_max``; 0 sits
                          the slot out; ignored for vehicles with no pending request
     Observations         ``Box(0, high, (2N + 5,), float32)`` (``extended``, default) or
