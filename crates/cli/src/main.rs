@@ -45,6 +45,8 @@ enum Command {
     Render(commands::render::Args),
     /// Write one self-contained HTML page that plays an episode: map, trades, charts, controls.
     Replay(commands::replay::Args),
+    /// How far a bidding profile is from an equilibrium: best responses, epsilon, utility loss.
+    Exploit(commands::exploit::Args),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => commands::audit::run(args),
         Command::Render(args) => commands::render::run(args),
         Command::Replay(args) => commands::replay::run(args),
+        Command::Exploit(args) => commands::exploit::run(args),
     };
     match result {
         Ok(code) => code,

@@ -92,6 +92,35 @@ fn quick_reproduction_writes_every_output_and_is_repeatable() {
             && md.contains("Ours vs the best uniform shading")
     );
     assert!(md.contains("p50 / p99 / max"));
+    // The Equilibrium job: six profiles, each with ε, ℓ and a sentence.
+    let eq = csv_rows(&a.join("equilibrium.csv"));
+    let profiles: Vec<(&str, &str)> = eq.iter().map(|r| (r[1].as_str(), r[2].as_str())).collect();
+    assert_eq!(
+        profiles,
+        [
+            ("truthful", "kda"),
+            ("truthful", "second_price"),
+            ("truthful", "mcafee"),
+            ("random", "mcafee"),
+            ("MAPPO (shared reward)", "mcafee"),
+            ("MAPPO (individual reward)", "mcafee"),
+        ]
+    );
+    for row in &eq {
+        assert_eq!(row[0], "equilibrium", "{row:?}");
+        let (eps, eps_max) = (
+            row[4].parse::<f64>().unwrap(),
+            row[5].parse::<f64>().unwrap(),
+        );
+        assert!(eps >= 0.0 && eps_max >= eps, "{row:?}");
+        assert!(!row.last().unwrap().is_empty(), "{row:?}");
+    }
+    assert!(md.contains("## Equilibrium"));
+    assert_eq!(
+        md.matches("| MAPPO (individual reward) | mcafee |").count(),
+        1,
+        "{md}"
+    );
     let run_json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(a.join("run.json")).unwrap()).unwrap();
     assert_eq!(run_json["command"], "reproduce");

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 pub use crate::agents::{ActionKind, AgentsConfig, BidderKind, ObservationKind};
 pub use crate::channel::ChannelConfig;
 pub use crate::market::{MarketConfig, MechanismKind, PowerResample, RawMarketConfig};
-pub use crate::metrics::{RewardConfig, WelfareKind};
+pub use crate::metrics::{RewardConfig, RewardKind, WelfareKind};
 pub use crate::mobility::{MobilityConfig, MobilityKind};
 pub use crate::workload::WorkloadConfig;
 pub use crate::world::ScenarioConfig;

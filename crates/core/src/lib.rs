@@ -35,6 +35,7 @@ pub mod check;
 pub mod columns;
 pub mod config;
 pub mod env;
+pub mod equilibrium;
 pub mod error;
 pub mod market;
 pub mod memory;

@@ -20,7 +20,18 @@ pub enum WelfareKind {
     PaperEq1,
 }
 
-/// `[reward]`: the shared reward (6).
+/// Whose reward an agent learns from (DESIGN.md §1.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RewardKind {
+    /// Every agent gets the shared reward R(t) of (6) (cooperative MAPPO, the paper's).
+    Shared,
+    /// Each buyer gets its own utility ([`individual_utility`]): the paper's Section II game,
+    /// where each IoV maximises its own utility.
+    Individual,
+}
+
+/// `[reward]`: the shared reward (6) and what each agent learns from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RewardConfig {
@@ -30,6 +41,12 @@ pub struct RewardConfig {
     pub budget_weight: f64,
     /// λ, weight of latency per millisecond. By default, 1.0.
     pub latency_weight: f64,
+    /// The agents' rewards: `shared` (R(t) for all) or `individual` (each buyer's own utility).
+    /// By default, `shared`.
+    pub kind: RewardKind,
+    /// Whether an individual utility also subtracts `latency_weight` × the buyer's own latency.
+    /// By default, false.
+    pub individual_latency: bool,
 }
 
 impl Default for RewardConfig {
@@ -38,6 +55,8 @@ impl Default for RewardConfig {
             welfare: WelfareKind::GainsFromTrade,
             budget_weight: 1.0,
             latency_weight: 1.0,
+            kind: RewardKind::Shared,
+            individual_latency: false,
         }
     }
 }
@@ -128,6 +147,31 @@ pub fn transfer_latency_ms(size_bytes: u32, rate_bps: f64) -> f64 {
 #[inline]
 pub fn reward(sw: f64, beta: f64, latency_ms: f64, alpha: f64, lambda: f64) -> f64 {
     sw - alpha * beta * beta - lambda * latency_ms
+}
+
+/// A buyer's own utility from one of its trades (the reward of `reward.kind = "individual"` and
+/// the payoff of the equilibrium search, DESIGN.md §1.7, §2.2): u_v − p_v, minus
+/// `latency_weight` × the trade's latency when `individual_latency` is set. A buyer that does
+/// not trade gets 0.
+#[inline]
+pub fn individual_utility(trade: &TradeRecord, reward_cfg: &RewardConfig) -> f64 {
+    let own = trade.value - trade.buyer_pays;
+    if reward_cfg.individual_latency {
+        own - reward_cfg.latency_weight * trade.latency_ms
+    } else {
+        own
+    }
+}
+
+/// Adds each trade's [`individual_utility`] to its buyer's entry of `out` (indexed by vehicle).
+pub fn add_individual_utilities(
+    trades: &[TradeRecord],
+    reward_cfg: &RewardConfig,
+    out: &mut [f64],
+) {
+    for t in trades {
+        out[t.vehicle as usize] += individual_utility(t, reward_cfg);
+    }
 }
 
 /// Individual-rationality violations among `trades`: a buyer paying above its bid or a seller
@@ -317,6 +361,26 @@ mod tests {
         assert!((m.mean_buyer_utility - 0.2 / 4.0).abs() < 1e-12);
         // The second trade has the buyer paying 0.6 above its bid 0.5.
         assert_eq!(m.ir_violations, 1);
+    }
+
+    #[test]
+    fn individual_utility_is_own_surplus_minus_optional_latency() {
+        let mut a = rec(0.9, 0.2, 0.6, 0.5, 30.0);
+        a.vehicle = 2;
+        let mut b = rec(0.5, 0.1, 0.2, 0.2, 10.0);
+        b.vehicle = 0;
+        let mut cfg = RewardConfig {
+            latency_weight: 0.01,
+            ..Default::default()
+        };
+        assert!((individual_utility(&a, &cfg) - 0.3).abs() < 1e-12);
+        cfg.individual_latency = true;
+        assert!((individual_utility(&a, &cfg) - 0.0).abs() < 1e-12);
+        let mut out = [0.0; 3];
+        add_individual_utilities(&[a, b], &cfg, &mut out);
+        assert!((out[0] - 0.2).abs() < 1e-12);
+        assert_eq!(out[1], 0.0, "a buyer without a trade gets 0");
+        assert!(out[2].abs() < 1e-12);
     }
 
     #[test]

@@ -76,8 +76,11 @@ impl Batch {
                 vals.extend(
                     (0..t_len).map(|t| value_norm.denormalize(buf.value[t * vps + j] as f64)),
                 );
+                // Shared rewards are equal across agents: with one value per slot, column 0 is
+                // R(t).
+                let col = if vps == 1 { 0 } else { j };
                 rew.clear();
-                rew.extend_from_slice(&buf.reward);
+                rew.extend((0..t_len).map(|t| buf.reward[t * n + col]));
                 gae(&rew, &vals, cfg.gamma, cfg.gae_lambda, &mut a, &mut r);
                 for t in 0..t_len {
                     adv_all[env_adv + t * vps + j] = a[t];
@@ -85,9 +88,12 @@ impl Batch {
                 }
             }
             b.value_old.extend_from_slice(&buf.value);
-            match critic.kind {
-                CriticKind::Centralised => b.critic_input.extend_from_slice(&buf.state),
-                CriticKind::Local => b.critic_input.extend_from_slice(&buf.obs),
+            match (critic.kind, critic.per_agent) {
+                (CriticKind::Centralised, false) => b.critic_input.extend_from_slice(&buf.state),
+                (CriticKind::Centralised, true) => {
+                    b.critic_input.extend_from_slice(&buf.critic_input)
+                }
+                (CriticKind::Local, _) => b.critic_input.extend_from_slice(&buf.obs),
             }
             for t in 0..t_len {
                 b.slot_start.push(b.sample.len() as u32);

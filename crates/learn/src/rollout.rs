@@ -49,11 +49,17 @@ pub fn action_stream(seed: u64, epoch: usize, i: usize) -> ChaCha8Rng {
 }
 
 /// The value network: centralised (global state, one value per slot) or local (own observation,
-/// one value per agent).
+/// one value per agent). With individual rewards (`reward.kind = "individual"`) the centralised
+/// critic must tell agents apart: it then sees the global state followed by the agent's own
+/// observation and gives one value per agent (DESIGN.md §3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Critic {
     /// Input kind.
     pub kind: CriticKind,
+    /// Whether a centralised critic gives one value per agent (input: state ++ own
+    /// observation), as individual rewards need. Absent in older checkpoints: false.
+    #[serde(default)]
+    pub per_agent: bool,
     /// Layout (offset 0).
     pub net: Mlp,
     /// Parameters.
@@ -61,28 +67,43 @@ pub struct Critic {
 }
 
 impl Critic {
-    /// A fresh critic on `inputs` values: gain √2 hidden, 1 on the value head.
+    /// A fresh critic for envs of `obs_dim` and `state_dim` (input length:
+    /// [`Critic::inputs`]): gain √2 hidden, 1 on the value head. `per_agent` only matters for
+    /// the centralised critic.
     pub fn new<R: Rng + ?Sized>(
         kind: CriticKind,
-        inputs: usize,
+        per_agent: bool,
+        (obs_dim, state_dim): (usize, usize),
         hidden: usize,
         rng: &mut R,
     ) -> Self {
+        let inputs = Self::inputs(kind, per_agent, obs_dim, state_dim);
         let net = Mlp::new(inputs, &[hidden, hidden], 1, 0, Activation::Relu);
         let mut p = vec![0.0f32; net.len()];
         net.init(&mut p, 1.0, rng);
         Self {
             kind,
+            per_agent: per_agent && kind == CriticKind::Centralised,
             net,
             params: Params(p),
         }
     }
 
-    /// Values per slot: 1 (centralised) or one per agent (local).
+    /// Input length: the state (centralised), state ++ own observation (centralised, per
+    /// agent) or the own observation (local).
+    pub fn inputs(kind: CriticKind, per_agent: bool, obs_dim: usize, state_dim: usize) -> usize {
+        match (kind, per_agent) {
+            (CriticKind::Centralised, false) => state_dim,
+            (CriticKind::Centralised, true) => state_dim + obs_dim,
+            (CriticKind::Local, _) => obs_dim,
+        }
+    }
+
+    /// Values per slot: 1 (centralised, shared reward) or one per agent.
     pub fn values_per_slot(&self, agents: usize) -> usize {
-        match self.kind {
-            CriticKind::Centralised => 1,
-            CriticKind::Local => agents,
+        match (self.kind, self.per_agent) {
+            (CriticKind::Centralised, false) => 1,
+            _ => agents,
         }
     }
 }
@@ -100,9 +121,12 @@ pub(crate) struct EnvBuffer {
     pub logp: Vec<f32>,
     /// Global states, `T × state_dim` (centralised critic only).
     pub state: Vec<f32>,
+    /// Per-agent critic inputs (state ++ own observation), `T × N × (state_dim + obs_dim)`
+    /// (per-agent centralised critic only).
+    pub critic_input: Vec<f32>,
     /// Normalised value predictions, `T × values_per_slot`.
     pub value: Vec<f32>,
-    /// Shared rewards, `T`.
+    /// Each agent's reward ([`MultiAgentEnv::rewards`]), `T × N`.
     pub reward: Vec<f64>,
     /// Episode totals.
     pub episode: EpisodeMetrics,
@@ -133,8 +157,13 @@ impl<E: MultiAgentEnv> Worker<E> {
                 CriticKind::Centralised => vec![0.0; t * env.state_dim()],
                 CriticKind::Local => Vec::new(),
             },
+            critic_input: if critic.per_agent {
+                vec![0.0; t * n * (env.state_dim() + env.obs_dim())]
+            } else {
+                Vec::new()
+            },
             value: vec![0.0; t * vps],
-            reward: vec![0.0; t],
+            reward: vec![0.0; t * n],
             episode: EpisodeMetrics::default(),
         };
         Self {
@@ -177,7 +206,17 @@ impl<E: MultiAgentEnv> Worker<E> {
                 CriticKind::Centralised => {
                     let st = &mut b.state[t * s..(t + 1) * s];
                     env.state(st)?;
-                    st
+                    if critic.per_agent {
+                        let w = s + d;
+                        let rows = &mut b.critic_input[t * n * w..(t + 1) * n * w];
+                        for (row, o) in rows.chunks_exact_mut(w).zip(obs.chunks_exact(d)) {
+                            row[..s].copy_from_slice(st);
+                            row[s..].copy_from_slice(o);
+                        }
+                        rows
+                    } else {
+                        st
+                    }
                 }
                 CriticKind::Local => obs,
             };
@@ -186,7 +225,7 @@ impl<E: MultiAgentEnv> Worker<E> {
                 .forward(&critic.params.0, input, vps, &mut self.critic_cache);
             b.value[t * vps..(t + 1) * vps].copy_from_slice(&self.critic_cache.output()[..vps]);
             let out = env.step(&self.actions)?;
-            b.reward[t] = out.reward;
+            env.rewards(&mut b.reward[t * n..(t + 1) * n])?;
             b.episode.add(&out.metrics);
         }
         Ok(())

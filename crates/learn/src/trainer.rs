@@ -3,7 +3,10 @@
 //! One call of [`Trainer::run_epoch`] is one PPO iteration (DESIGN.md §2.1):
 //! 1. every worker plays one episode of T slots in parallel ([`crate::rollout`]);
 //! 2. values are denormalised, GAE(γ, λ) gives advantages and returns per (env, slot) — one
-//!    value per slot for the centralised critic, per (env, slot, agent) for the local one;
+//!    value per slot for the centralised critic with shared rewards, per (env, slot, agent) for
+//!    the local one and, with individual rewards (`reward.kind = "individual"`), for the
+//!    centralised one, which then sees the global state followed by the agent's observation;
+//!    each agent's GAE runs on its own rewards ([`MultiAgentEnv::rewards`]);
 //! 3. the active agent-samples (agents with a request) are gathered, their advantages
 //!    normalised; inactive samples take no part in the actor update at all;
 //! 4. `ppo_epochs` passes, each over `minibatches` random groups of slots: actor loss and
@@ -22,8 +25,9 @@
 //! - `share_policy = false` gives each agent its own actor (and Adam state, and grad-norm clip);
 //!   the critic stays one network (centralised: there is one value per slot anyway; local: one
 //!   network applied to each agent's observation).
-//! - The local (IPPO) critic's value loss covers all agent-samples, active or not (the return
-//!   is defined for every agent, since all share the reward).
+//! - A per-agent critic's value loss (local, or centralised with individual rewards) covers all
+//!   agent-samples, active or not: the return is defined for every agent (with individual
+//!   rewards a buyer without a trade simply earns 0 that slot).
 //!
 //! ## Performance
 //! The centralised critic runs once per (env, slot), not once per agent. The actor update only
@@ -31,6 +35,7 @@
 
 use std::time::Instant;
 
+use iovmarket::config::RewardKind;
 use iovmarket::env::MultiAgentEnv;
 use iovmarket::Scenario;
 use rand::seq::SliceRandom;
@@ -99,11 +104,13 @@ impl<E: MultiAgentEnv> Trainer<E> {
         let seed = scenario.scenario.seed;
         let mut rng = user_stream(seed, Tag::Init, 0, 0);
         let policy = Policy::new(obs_dim, agents, cfg, scenario.agents.action, &mut rng);
-        let critic_inputs = match cfg.critic {
-            CriticKind::Centralised => state_dim,
-            CriticKind::Local => obs_dim,
-        };
-        let critic = Critic::new(cfg.critic, critic_inputs, cfg.hidden, &mut rng);
+        let critic = Critic::new(
+            cfg.critic,
+            per_agent_values(scenario, cfg),
+            (obs_dim, state_dim),
+            cfg.hidden,
+            &mut rng,
+        );
         let snapshot = Snapshot {
             scenario: scenario.to_toml(),
             seed,
@@ -133,11 +140,12 @@ impl<E: MultiAgentEnv> Trainer<E> {
         let train = TrainConfig::from_scenario(scenario)?;
         let (agents, obs_dim, state_dim) = check_envs(&train, &envs)?;
         snapshot.policy.check_env(agents, obs_dim)?;
-        let critic_inputs = match train.critic {
-            CriticKind::Centralised => state_dim,
-            CriticKind::Local => obs_dim,
-        };
-        if snapshot.critic.net.inputs() != critic_inputs {
+        let per_agent = per_agent_values(scenario, &train);
+        let critic_inputs = Critic::inputs(train.critic, per_agent, obs_dim, state_dim);
+        if snapshot.critic.net.inputs() != critic_inputs
+            || (snapshot.critic.kind == CriticKind::Centralised
+                && snapshot.critic.per_agent != per_agent)
+        {
             return Err(Error::Mismatch {
                 what: "the critic input length".into(),
                 checkpoint: snapshot.critic.net.inputs().to_string(),
@@ -533,6 +541,12 @@ impl<E: MultiAgentEnv> Trainer<E> {
         u.value_steps += 1;
         Ok(())
     }
+}
+
+/// Whether the centralised critic gives one value per agent: with individual rewards the
+/// agents' returns differ, so one value per slot cannot fit them (DESIGN.md §3).
+fn per_agent_values(scenario: &Scenario, cfg: &TrainConfig) -> bool {
+    scenario.reward.kind == RewardKind::Individual && cfg.critic == CriticKind::Centralised
 }
 
 /// Checks the env count and shapes; returns (agents, obs_dim, state_dim).

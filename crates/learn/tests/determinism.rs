@@ -31,6 +31,11 @@ fn one_and_two_threads_give_bit_identical_runs() {
             ("train.share_policy", "false"),
         ],
         vec![("train.distribution", "\"beta\"")],
+        vec![("reward.kind", "\"individual\"")],
+        vec![
+            ("reward.kind", "\"individual\""),
+            ("train.critic", "\"local\""),
+        ],
     ] {
         let mut one = extra.clone();
         one.push(("train.threads", "1"));

@@ -28,6 +28,7 @@ struct TinyMarket {
     rng: ChaCha8Rng,
     values: [f64; BUYERS],
     slot: usize,
+    last_reward: f64,
 }
 
 impl TinyMarket {
@@ -36,6 +37,7 @@ impl TinyMarket {
             rng: ChaCha8Rng::seed_from_u64(0),
             values: [0.0; BUYERS],
             slot: 0,
+            last_reward: 0.0,
         }
     }
 
@@ -99,8 +101,13 @@ impl MultiAgentEnv for TinyMarket {
         out.fill(1.0);
         Ok(())
     }
+    fn rewards(&self, out: &mut [f64]) -> iovmarket::Result<()> {
+        out.fill(self.last_reward);
+        Ok(())
+    }
     fn step(&mut self, actions: &[f32]) -> iovmarket::Result<StepOutcome> {
         let reward = self.clear(actions);
+        self.last_reward = reward;
         self.slot += 1;
         self.draw();
         Ok(StepOutcome {

@@ -133,6 +133,14 @@ impl PyEnv {
         Ok(arr)
     }
 
+    /// Each agent's reward of the last slot, `(num_agents,)` float64: the shared R(t) for every
+    /// agent (`reward.kind = "shared"`) or each buyer's own utility (`"individual"`).
+    fn rewards<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let arr = PyArray1::zeros(py, self.inner.num_agents(), false);
+        self.inner.rewards(arr.readwrite().as_slice_mut()?).py()?;
+        Ok(arr)
+    }
+
     /// 1 for agents whose action matters this slot (pending request, in range), else 0.
     fn active<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f32>>> {
         let arr = PyArray1::zeros(py, self.inner.num_agents(), false);

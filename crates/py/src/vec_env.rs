@@ -115,6 +115,14 @@ impl PyVecEnv {
         self.episode_slots
     }
 
+    /// Each agent's reward of the last slot in every env, `(n_envs, num_agents)` float64 (a new
+    /// array): the shared R(t), or each buyer's own utility with `reward.kind = "individual"`.
+    fn agent_rewards<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let arr = PyArray2::zeros(py, [self.inner.len(), self.n_agents], false);
+        self.inner.rewards(arr.readwrite().as_slice_mut()?).py()?;
+        Ok(arr)
+    }
+
     /// The owned buffers: `(obs, state, active, rewards, truncations, floats, ints)`.
     #[allow(clippy::type_complexity)] // reason: a fixed tuple is the Python-facing shape
     fn buffers<'py>(

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod clear;
 pub mod evaluate;
+pub mod exploit;
 pub mod render;
 pub mod replay;
 pub mod reproduce;

@@ -14,7 +14,13 @@
 //! ## Invariants
 //! - Same scenario and seed → bit-identical trajectories, whatever the thread count: every
 //!   random draw comes from a stream named by (component, slot, RSU or vehicle chunk).
-//! - The reward is shared by all agents (cooperative MAPPO).
+//! - [`StepOutcome::reward`] is the shared reward R(t) of (6); what each agent learns from is
+//!   [`MultiAgentEnv::rewards`]: R(t) for every agent (`reward.kind = "shared"`, cooperative
+//!   MAPPO) or each buyer's own utility (`"individual"`, DESIGN.md §1.7).
+//! - Common random numbers (DESIGN.md §2.2): no random draw depends on anyone's bid. Arrivals
+//!   and sizes are drawn per (slot, vehicle chunk) for every vehicle whatever its state, block
+//!   fading per (slot, vehicle), the order book's tie keys are hashed from the order id, so one
+//!   vehicle's deviation changes the market only through its bid.
 //!
 //! ## Performance
 //! Per slot O(V + N·M + Σ_n b_n log b_n). From [`crate::par::PARALLEL_FROM`] vehicles on, the
@@ -45,7 +51,7 @@ use crate::agents::{ActionKind, BidMapping, Bidder, BidderView};
 use crate::channel::LinkBudget;
 use crate::error::{Error, Result};
 use crate::market::MechanismKind;
-use crate::metrics::{SlotMetrics, TradeRecord};
+use crate::metrics::{add_individual_utilities, RewardKind, SlotMetrics, TradeRecord};
 use crate::mobility::{self, Mobility, Positions};
 use crate::par;
 use crate::rng::{stream, ChaCha8Rng, Stream};
@@ -90,6 +96,13 @@ pub trait MultiAgentEnv: Send {
     /// # Errors
     /// Wrong action count, non-finite actions, or a finished episode.
     fn step(&mut self, actions: &[f32]) -> Result<StepOutcome>;
+    /// Writes each agent's reward of the last slot (`num_agents` values; zeros before the first
+    /// step): the shared R(t) for every agent, or each agent's own reward when rewards are
+    /// individual.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] for a buffer of another length than `num_agents`.
+    fn rewards(&self, out: &mut [f64]) -> Result<()>;
 }
 
 /// What one slot returns.
@@ -431,6 +444,26 @@ impl MultiAgentEnv for IovEnv {
 
     fn step(&mut self, actions: &[f32]) -> Result<StepOutcome> {
         self.step_as(actions, self.scenario.agents.action)
+    }
+
+    fn rewards(&self, out: &mut [f64]) -> Result<()> {
+        let expected = self.num_vehicles();
+        if out.len() != expected {
+            return Err(Error::Shape {
+                what: "rewards",
+                expected,
+                got: out.len(),
+            });
+        }
+        let cfg = &self.scenario.reward;
+        match cfg.kind {
+            RewardKind::Shared => out.fill(self.last.reward),
+            RewardKind::Individual => {
+                out.fill(0.0);
+                add_individual_utilities(&self.records, cfg, out);
+            }
+        }
+        Ok(())
     }
 }
 

@@ -118,12 +118,25 @@ impl VecEnv {
             .try_for_each(|(e, o)| e.active(o))
     }
 
+    /// Writes every env's per-agent rewards of the last slot ([`MultiAgentEnv::rewards`]),
+    /// env-major.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] unless `out` holds `len() × num_agents` values.
+    pub fn rewards(&self, out: &mut [f64]) -> Result<()> {
+        let per = self.per_env("rewards", out, |e| e.num_agents())?;
+        self.envs
+            .iter()
+            .zip(out.chunks_mut(per))
+            .try_for_each(|(e, o)| e.rewards(o))
+    }
+
     /// The per-env length `f(env)` (at least 1, for chunking), after checking that `out` holds
     /// exactly one such slice per env.
-    fn per_env(
+    fn per_env<T>(
         &self,
         what: &'static str,
-        out: &[f32],
+        out: &[T],
         f: impl Fn(&IovEnv) -> usize,
     ) -> Result<usize> {
         let per = self.envs.first().map_or(0, f);

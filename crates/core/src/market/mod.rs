@@ -173,16 +173,21 @@ impl OrderBook {
     ) {
         let packed = &mut self.packed;
         packed.clear();
+        // One draw per side, then a key per order hashed from its id: the book consumes the
+        // same draws whoever bids, so a bidder joining or sitting out never changes the
+        // tie-breaking keys of the others or the draws of the mechanism after it (common random
+        // numbers for best-response searches, DESIGN.md §2.2).
+        let (bid_base, ask_base): (u64, u64) = (rng.gen(), rng.gen());
         // Bids high → low: the complement of the price key sorts descending.
         packed.extend(
             bids.into_iter()
-                .map(|(id, price)| pack(!price_key(price), rng.gen(), id)),
+                .map(|(id, price)| pack(!price_key(price), tie_key(bid_base, id), id)),
         );
         unpack_sorted(packed, &mut self.bids, |k| !k);
         packed.clear();
         packed.extend(
             asks.into_iter()
-                .map(|(id, price)| pack(price_key(price), rng.gen(), id)),
+                .map(|(id, price)| pack(price_key(price), tie_key(ask_base, id), id)),
         );
         unpack_sorted(packed, &mut self.asks, |k| k);
         self.k = self
@@ -264,6 +269,12 @@ fn price_from_key(key: u64) -> f64 {
     } else {
         !key
     })
+}
+
+/// The tie-breaking key of order `id` on a side whose random base is `base`.
+#[inline]
+fn tie_key(base: u64, id: u32) -> u32 {
+    (crate::rng::splitmix64(base ^ u64::from(id)) >> 32) as u32
 }
 
 /// One order as a sort key: price key, then tie-breaking key, then input index.
@@ -425,6 +436,28 @@ mod tests {
     }
 
     #[test]
+    fn a_bidder_sitting_out_leaves_the_others_keys_and_later_draws_unchanged() {
+        let load = |bids: &[(u32, f64)]| {
+            let mut rng = stream(3, Stream::User, 0, 0);
+            let mut book = OrderBook::new();
+            book.load(bids.iter().copied(), [(0, 0.1), (1, 0.1)], &mut rng);
+            let next: u64 = rng.gen();
+            (book, next)
+        };
+        let (all, next_all) = load(&[(0, 0.5), (1, 0.5), (2, 0.5), (3, 0.5)]);
+        let (without, next_without) = load(&[(0, 0.5), (2, 0.5), (3, 0.5)]);
+        let keys = |b: &OrderBook| -> Vec<(u32, u32)> {
+            let mut k: Vec<_> = b.bids().iter().map(|o| (o.id, o.key)).collect();
+            k.retain(|&(id, _)| id != 1);
+            k.sort_unstable();
+            k
+        };
+        assert_eq!(keys(&all), keys(&without));
+        assert_eq!(all.asks(), without.asks());
+        assert_eq!(next_all, next_without, "the mechanism's draws do not shift");
+    }
+
+    #[test]
     fn packed_sort_matches_the_comparison_sort() {
         let mut rng = stream(9, Stream::User, 0, 0);
         for _ in 0..200 {
@@ -443,26 +476,21 @@ mod tests {
                 prices.iter().enumerate().map(|(i, &p)| (i as u32, p)),
                 &mut r1,
             );
-            // The reference: keys drawn the same way, sorted by comparison.
+            // The reference: keys derived the same way, sorted by comparison.
             let mut r2 = stream(5, Stream::User, 1, 0);
-            let mut bids: Vec<Order> = prices
-                .iter()
-                .enumerate()
-                .map(|(i, &price)| Order {
-                    price,
-                    id: i as u32,
-                    key: r2.gen(),
-                })
-                .collect();
-            let mut asks: Vec<Order> = prices
-                .iter()
-                .enumerate()
-                .map(|(i, &price)| Order {
-                    price,
-                    id: i as u32,
-                    key: r2.gen(),
-                })
-                .collect();
+            let (bid_base, ask_base): (u64, u64) = (r2.gen(), r2.gen());
+            let side = |base: u64| -> Vec<Order> {
+                prices
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &price)| Order {
+                        price,
+                        id: i as u32,
+                        key: tie_key(base, i as u32),
+                    })
+                    .collect()
+            };
+            let (mut bids, mut asks) = (side(bid_base), side(ask_base));
             let tie = |a: &Order, b: &Order| a.key.cmp(&b.key).then(a.id.cmp(&b.id));
             bids.sort_by(|a, b| b.price.total_cmp(&a.price).then_with(|| tie(a, b)));
             asks.sort_by(|a, b| a.price.total_cmp(&b.price).then_with(|| tie(a, b)));

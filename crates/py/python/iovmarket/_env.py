@@ -22,15 +22,18 @@ class IovParallelEnv(ParallelEnv):
     ==================== ==========================================================
     Import               ``iovmarket.parallel_env(config=None, **overrides)``
     Agents               ``vehicle_0`` ... ``vehicle_{V-1}``, V = ``scenario.vehicles``
-                         (80 by default); fixed for the episode, all cooperative
+                         (80 by default); fixed for the episode
     Actions              ``Box(0, 1, (1,), float32)``: the bid is ``a * bid_max``; 0 sits
                          the slot out; ignored for vehicles with no pending request
     Observations         ``Box(0, high, (2N + 5,), float32)`` (``extended``, default) or
                          ``(N + 2,)`` (``paper``), N = RSUs
     State (critic)       ``Box(0, high, (6N + 1,), float32)`` (25 for the paper's N = 4)
-    Reward               shared R(t) = SW(t) - alpha * beta(t)^2 - lambda * L(t): every
-                         agent's entry is this one value, so summing the reward dict
-                         counts it once per agent (V times); use one entry
+    Reward               ``reward__kind="shared"`` (default): R(t) = SW(t) - alpha * beta(t)^2
+                         - lambda * L(t), every agent's entry this one value, so summing
+                         the reward dict counts it once per agent (V times); use one entry.
+                         ``reward__kind="individual"``: each buyer's own utility u_v - p_v
+                         (0 without a trade; minus lambda * own latency when
+                         ``reward__individual_latency=True``)
     Episode end          truncation after ``scenario.episode_slots`` (100) slots; never
                          terminated
     Render modes         ``"rgb_array"`` (a raster map of roads, RSUs and vehicles)
@@ -152,13 +155,13 @@ class IovParallelEnv(ParallelEnv):
                     f"step(): no action for {len(missing)} live agent(s) ({shown}); give every "
                     "agent in env.agents an action (None or 0 to sit the slot out)"
                 )
-        reward, truncated = self._env.step(self._action_array(actions))
+        _shared, truncated = self._env.step(self._action_array(actions))
         obs = self._env.observe()
         active = self._env.active().tolist()
         metrics = self._env.metrics()
         agents = self.agents
         observations = dict(zip(agents, obs))
-        rewards = dict.fromkeys(agents, reward)
+        rewards = dict(zip(agents, self._env.rewards().tolist()))
         terminations = dict.fromkeys(agents, False)
         truncations = dict.fromkeys(agents, truncated)
         infos = {a: {**metrics, "active": act > 0.0} for a, act in zip(agents, active)}

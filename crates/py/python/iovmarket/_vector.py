@@ -26,8 +26,9 @@ class VecEnv:
     ``reset``        ``obs, infos``
     ``step``         ``obs, rewards, terminations, truncations, infos``
     obs              ``(n_envs, num_agents, obs_dim)`` float32
-    rewards          ``(n_envs,)`` float64: the shared reward R(t) of each env (every agent
-                     of an env gets the same reward)
+    rewards          ``(n_envs,)`` float64: the shared reward R(t) of each env;
+                     ``agent_rewards()`` gives ``(n_envs, num_agents)``, each agent's own
+                     reward (R(t) for all, or its utility with ``reward__kind="individual"``)
     terminations     ``(n_envs,)`` bool, always False
     truncations      ``(n_envs,)`` bool; all envs truncate together after ``episode_slots``
     infos            dict of ``(n_envs,)`` arrays, one per slot metric (float64 values,
@@ -108,6 +109,11 @@ class VecEnv:
             a = a.reshape(a.shape[0], a.shape[1])
         self._core.step(a)
         return self._obs, self._rewards, self._terminations, self._truncations, self._infos
+
+    def agent_rewards(self) -> np.ndarray:
+        """Each agent's reward of the last slot, ``(n_envs, num_agents)`` float64 (a new array):
+        R(t) for every agent, or each buyer's own utility with ``reward__kind="individual"``."""
+        return self._core.agent_rewards()
 
     def state(self) -> np.ndarray:
         """The global state of every env, ``(n_envs, state_dim)`` float32 (a read-only view)."""

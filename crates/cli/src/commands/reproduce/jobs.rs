@@ -211,6 +211,7 @@ pub(super) fn run_job(
             let options = iovmarket_learn::TrainOptions::default();
             let trained = iovmarket_learn::train(&scenario, &options, |_| {})
                 .with_context(|| format!("training {} at {vehicles} IoVs, seed {s}", m.id))?;
+            super::equilibrium::offer_policy(&(ri, mi, vehicles, s), plan, &trained.policy);
             let mut bidder = LearnedBidder::new(trained.policy.clone(), &env)?;
             let eval = evaluate(&mut env, &mut bidder, plan.eval_episodes, eval_seed)?;
             let curve = trained

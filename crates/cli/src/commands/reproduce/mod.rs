@@ -3,7 +3,8 @@
 //! and REPRODUCTION.md with the claims C1–C8 decided by stated rules.
 //!
 //! The rooms: [`plan`] (the methods × IoV counts × seeds), [`jobs`] (training and evaluating one
-//! cell, all cells in parallel) and [`report`] (summary, figures, markdown).
+//! cell, all cells in parallel), [`equilibrium`] (the Equilibrium job: how far the profiles are
+//! from an equilibrium) and [`report`] (summary, figures, markdown).
 //!
 //! The experiment runs under both readings of the unit of L in the reward (6) ([`plan::READINGS`]):
 //! each reading gets its own figures (suffixed `_ms` / `_s`), tables and claims.
@@ -19,6 +20,7 @@
 //! directory with a `run.json` holds a complete set; without one, a failure left it incomplete
 //! and the error says so. The journal is removed once the set is in place.
 
+mod equilibrium;
 mod jobs;
 mod journal;
 mod plan;
@@ -116,7 +118,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
 
     let started = Instant::now();
-    let (results, curves) = jobs::run_all(&base, &plan, &journal)?;
+    // The equilibrium job's training needs nothing from the cells: it runs beside them.
+    let (cells, selfish) = rayon::join(
+        || jobs::run_all(&base, &plan, &journal),
+        || {
+            let t = Instant::now();
+            equilibrium::train_selfish(&base, &plan).map(|p| (p, t.elapsed().as_secs_f64()))
+        },
+    );
+    let (results, curves) = cells?;
+    let (selfish, selfish_s) = selfish?;
+    let cells_s = started.elapsed().as_secs_f64();
+    let equilibrium = equilibrium::run_job(&base, &plan, &selfish)?;
+    let equilibrium_s = started.elapsed().as_secs_f64() - cells_s;
     let staging = out.join(STAGING_DIR);
     if staging.exists() {
         fs::remove_dir_all(&staging)
@@ -159,13 +173,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
     write_csv(&staging.join("results.csv"), &results)?;
     write_csv(&staging.join("summary.csv"), &summary)?;
     write_csv(&staging.join("training_curves.csv"), &curves)?;
-    let md = report::reproduction_md(&plan, &sections, &base);
+    write_csv(&staging.join("equilibrium.csv"), &equilibrium)?;
+    let mut md = report::reproduction_md(&plan, &sections, &base);
+    md += &equilibrium::section_md(&equilibrium, &plan);
     write_atomic(&staging.join("REPRODUCTION.md"), md.as_bytes())?;
     let info = RunInfo::new(
         "reproduce",
         base.scenario.seed,
         &base,
-        serde_json::json!({ "plan": plan }),
+        serde_json::json!({
+            "plan": plan,
+            "equilibrium": equilibrium::EquilibriumPlan::of(&plan),
+        }),
     );
     write_json(&staging.join("run.json"), &info)?;
     publish(&staging, out)?;
@@ -176,6 +195,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         plan.jobs().len(),
         started.elapsed().as_secs_f64(),
         out.display()
+    );
+    text += &format!(
+        "equilibrium job: {selfish_s:.1} s training beside the cells, then {equilibrium_s:.1} s \
+         measuring, of {:.1} s in all\n",
+        started.elapsed().as_secs_f64()
     );
     for sec in &sections {
         text += &format!(
