@@ -99,6 +99,11 @@ pub trait Real:
     /// `self · a + b` with one rounding (a fused multiply-add on every path, so results do not
     /// depend on which instruction set runs them).
     fn mul_add(self, a: Self, b: Self) -> Self;
+    /// `x` as `f32` values if `Self` is `f32` (the type the explicit SIMD kernels are written
+    /// for), else `None`.
+    fn as_f32(x: &[Self]) -> Option<&[f32]>;
+    /// [`Real::as_f32`] for a mutable slice.
+    fn as_f32_mut(x: &mut [Self]) -> Option<&mut [f32]>;
     /// `C ← α·A·B + β·C` for an `m × k` matrix A and a `k × n` matrix B, each given as a slice
     /// with a row stride and a column stride (so transposes are free).
     ///
@@ -135,8 +140,16 @@ fn check_gemm<T>(m: usize, k: usize, n: usize, a: (&[T], usize, usize), b: (&[T]
 }
 
 macro_rules! impl_real {
-    ($t:ty, $mm:ident) => {
+    ($t:ty, $mm:ident, $as_f32:expr, $as_f32_mut:expr) => {
         impl Real for $t {
+            #[inline(always)]
+            fn as_f32(x: &[Self]) -> Option<&[f32]> {
+                $as_f32(x)
+            }
+            #[inline(always)]
+            fn as_f32_mut(x: &mut [Self]) -> Option<&mut [f32]> {
+                $as_f32_mut(x)
+            }
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             #[inline]
@@ -201,8 +214,8 @@ macro_rules! impl_real {
     };
 }
 
-impl_real!(f32, gemm_f32);
-impl_real!(f64, gemm_f64);
+impl_real!(f32, gemm_f32, Some, Some);
+impl_real!(f64, gemm_f64, |_| None, |_| None);
 
 /// The one place that calls a GEMM crate through raw pointers.
 #[allow(unsafe_code)] // reason: GEMM crates take raw pointers; extents are checked by the caller

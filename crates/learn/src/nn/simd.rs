@@ -64,12 +64,12 @@ impl Isa {
 use super::fused::{BlockIn, BlockOut, Kernels};
 use super::{LayerNorm, Linear};
 
-/// Generates a [`Kernels`] implementation `$name` whose methods call the fused kernels with
-/// `MR = $mr` rows per row-kernel tile and `4 × $nj` weight-gradient tiles, each kernel
-/// compiled for `$features` (none: the build target). Each kernel is its own function, so the
-/// compiler vectorises it on its own.
+/// Generates a [`Kernels`] implementation `$name` whose methods call the fused kernels with the
+/// products `$products` (evaluated inside the `unsafe` kernel functions), each kernel compiled
+/// for `$features` (none: the build target). Each kernel is its own function, so the compiler
+/// vectorises it on its own.
 macro_rules! kernels {
-    ($name:ident, $mr:literal, $nj:literal $(, $features:literal)?) => {
+    ($name:ident, $products:expr $(, $features:literal)?) => {
         #[derive(Debug, Clone, Copy)]
         pub(super) struct $name(());
 
@@ -80,7 +80,7 @@ macro_rules! kernels {
                 lin: &Linear, norm: &LayerNorm, params: &[T], x: &[T], rows: usize,
                 out: BlockOut<'_, T>,
             ) {
-                fused::block_forward::<T, $mr>(lin, norm, params, x, rows, out)
+                fused::block_forward($products, lin, norm, params, x, rows, out)
             }
             $(#[target_feature(enable = $features)])?
             unsafe fn head_forward_tf<T: Real>(
@@ -100,8 +100,8 @@ macro_rules! kernels {
                 lin: &Linear, prev_norm: &LayerNorm, params: &[T], prev: BlockIn<'_, T>,
                 dz: &[T], rows: usize, wt: &mut [T], dz_prev: &mut [T], grads: &mut [T],
             ) {
-                fused::block_backward::<T, $mr, $nj>(
-                    lin, prev_norm, params, prev, dz, rows, wt, dz_prev, grads,
+                fused::block_backward(
+                    $products, lin, prev_norm, params, prev, dz, rows, wt, dz_prev, grads,
                 )
             }
             $(#[target_feature(enable = $features)])?
@@ -109,12 +109,14 @@ macro_rules! kernels {
                 input_norm: &LayerNorm, lin: &Linear, params: &[T], xhat0: &[T], dz: &[T],
                 rows: usize, m: &mut [T], grads: &mut [T],
             ) {
-                fused::first_backward::<T, $nj>(input_norm, lin, params, xhat0, dz, rows, m, grads)
+                fused::first_backward(
+                    $products, input_norm, lin, params, xhat0, dz, rows, m, grads,
+                )
             }
         }
 
         // SAFETY (every call below): a `$name` exists only once `Isa::detected` found the
-        // features its kernels were compiled for (see `kernels_for`).
+        // features its kernels were compiled for (see `forward`, `backward`).
         #[allow(clippy::too_many_arguments)] // reason: the kernels' signatures
         impl Kernels for $name {
             fn block_forward<T: Real>(
@@ -159,9 +161,11 @@ macro_rules! kernels {
     };
 }
 
-kernels!(Portable, 1, 16);
+kernels!(Portable, fused::Portable);
+// `fused::Avx2::new` needs AVX2 and FMA: every kernel of `Avx2` is compiled for them and is
+// called only once `Isa::detected` found them (see `forward`, `backward`).
 #[cfg(target_arch = "x86_64")]
-kernels!(Avx2, 1, 16, "avx2,fma");
+kernels!(Avx2, fused::Avx2::new(), "avx2,fma");
 
 /// The fused forward pass on `isa` (which must be at most [`Isa::detected`]).
 pub(super) fn forward<T: Real>(

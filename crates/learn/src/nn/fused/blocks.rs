@@ -1,7 +1,7 @@
 //! The per-block kernels of the fused path: `Linear → ReLU → LayerNorm` forward of a hidden
 //! block row by row in registers, the head, and their backward passes, each over a chunk of rows.
 
-use super::tiles::{affine, dot, outer_acc, row, row_mut, H};
+use super::tiles::{affine1, dot, outer_acc, row, row_mut, Products, H, ROWS};
 use crate::nn::{lane_sum, LayerNorm, Linear, Real};
 
 /// `γ`, `β` of a hidden LayerNorm.
@@ -25,42 +25,53 @@ pub(crate) struct BlockOut<'a, T> {
     pub h: &'a mut [T],
 }
 
-/// ReLU, then LayerNorm, of one pre-activation row held in registers.
+/// ReLU, then LayerNorm, of the pre-activation rows `z` (rows `r0..` of the block; `z` is
+/// overwritten). Each step runs over all the rows before the next step, so the rows' reductions
+/// and square roots overlap instead of waiting on each other; each row's own arithmetic is the
+/// same as one row at a time.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)] // reason: a row kernel; the outputs are separate buffers
-fn relu_norm_row<T: Real>(
-    z: &[T; H],
+fn relu_norm_rows<T: Real>(
+    z: &mut [[T; H]],
     gamma: &[T; H],
     beta: &[T; H],
     eps: T,
     out: &mut BlockOut<'_, T>,
-    r: usize,
+    r0: usize,
 ) {
-    let mut a = [T::ZERO; H];
-    for j in 0..H {
-        a[j] = if z[j] > T::ZERO { z[j] } else { T::ZERO };
-    }
     let inv = T::from_f64(1.0 / H as f64);
-    let mean = lane_sum(&a, &a, |v, _| v) * inv;
-    let mut d = [T::ZERO; H];
-    for j in 0..H {
-        d[j] = a[j] - mean;
+    let mut mean = [T::ZERO; ROWS];
+    for (i, zi) in z.iter_mut().enumerate() {
+        for v in zi.iter_mut() {
+            *v = if *v > T::ZERO { *v } else { T::ZERO };
+        }
+        *row_mut(out.a, r0 + i) = *zi;
+        mean[i] = lane_sum(zi, zi, |v, _| v) * inv;
     }
-    let var = lane_sum(&d, &d, |v, _| v * v) * inv;
-    let s = T::ONE / (var + eps).sqrt();
-    *row_mut(out.a, r) = a;
-    let (xh, h) = (row_mut(out.xhat, r), &mut out.h[r * H..(r + 1) * H]);
-    for j in 0..H {
-        let n = d[j] * s;
-        xh[j] = n;
-        h[j] = gamma[j].mul_add(n, beta[j]);
+    let mut rstd = [T::ZERO; ROWS];
+    for (i, zi) in z.iter_mut().enumerate() {
+        for v in zi.iter_mut() {
+            *v -= mean[i];
+        }
+        let var = lane_sum(zi, zi, |v, _| v * v) * inv;
+        rstd[i] = T::ONE / (var + eps).sqrt();
     }
-    out.rstd[r] = s;
+    for (i, d) in z.iter().enumerate() {
+        let (r, s) = (r0 + i, rstd[i]);
+        let (xh, h) = (row_mut(out.xhat, r), &mut out.h[r * H..(r + 1) * H]);
+        for j in 0..H {
+            let n = d[j] * s;
+            xh[j] = n;
+            h[j] = gamma[j].mul_add(n, beta[j]);
+        }
+        out.rstd[r] = s;
+    }
 }
 
-/// `Linear → ReLU → LayerNorm` over `rows` rows of `x` (`rows × lin.inputs`), `MR` rows at a time.
+/// `Linear → ReLU → LayerNorm` over `rows` rows of `x` (`rows × lin.inputs`), [`ROWS`] rows at
+/// a time.
 #[inline(always)]
-pub(crate) fn block_forward<T: Real, const MR: usize>(
+pub(crate) fn block_forward<T: Real, P: Products>(
+    p: P,
     lin: &Linear,
     norm: &LayerNorm,
     params: &[T],
@@ -73,17 +84,16 @@ pub(crate) fn block_forward<T: Real, const MR: usize>(
     let b = bias(lin, params);
     let (gamma, beta) = gamma_beta(norm, params);
     let eps = T::from_f64(norm.eps);
+    let mut z = [[T::ZERO; H]; ROWS];
     let mut r = 0;
-    while r + MR <= rows {
-        let z = affine::<T, MR>(x, k, r, w, b);
-        for (m, zm) in z.iter().enumerate() {
-            relu_norm_row(zm, gamma, beta, eps, &mut out, r + m);
-        }
-        r += MR;
+    while r + ROWS <= rows {
+        p.affine_rows(x, k, r, w, b, &mut z);
+        relu_norm_rows(&mut z, gamma, beta, eps, &mut out, r);
+        r += ROWS;
     }
     while r < rows {
-        let z = affine::<T, 1>(x, k, r, w, b);
-        relu_norm_row(&z[0], gamma, beta, eps, &mut out, r);
+        let mut z = [affine1(x, k, r, w, b)];
+        relu_norm_rows(&mut z, gamma, beta, eps, &mut out, r);
         r += 1;
     }
 }
@@ -114,32 +124,44 @@ pub(crate) fn head_forward<T: Real>(
     }
 }
 
-/// LayerNorm backward then the ReLU mask, for one row: accumulates `∂γ`, `∂β` and writes
-/// `dz = ∂/∂(pre-activation)`.
+/// LayerNorm backward then the ReLU mask, for the rows `dh` (rows `r0..` of the block whose
+/// activations are `saved`; `dh` is overwritten): accumulates `∂γ`, `∂β` in row order and writes
+/// `dz = ∂/∂(pre-activation)` into rows `r0..` of `dz`. Staged over the rows like
+/// [`relu_norm_rows`].
 #[inline(always)]
 #[allow(clippy::too_many_arguments)] // reason: a row kernel
-fn norm_relu_backward_row<T: Real>(
-    dh: &[T; H],
-    xhat: &[T; H],
-    a: &[T; H],
-    s: T,
+fn norm_relu_backward_rows<T: Real>(
+    dh: &mut [[T; H]],
+    saved: &BlockIn<'_, T>,
+    r0: usize,
     gamma: &[T; H],
     dgamma: &mut [T; H],
     dbeta: &mut [T; H],
-    dz: &mut [T; H],
+    dz: &mut [T],
 ) {
-    let mut g = [T::ZERO; H];
-    for j in 0..H {
-        dgamma[j] = dh[j].mul_add(xhat[j], dgamma[j]);
-        dbeta[j] += dh[j];
-        g[j] = dh[j] * gamma[j];
-    }
     let inv = T::from_f64(1.0 / H as f64);
-    let m1 = lane_sum(&g, &g, |v, _| v) * inv;
-    let m2 = lane_sum(&g, xhat, |v, x| v * x) * inv;
-    for j in 0..H {
-        let v = s * xhat[j].mul_add(-m2, g[j] - m1);
-        dz[j] = if a[j] > T::ZERO { v } else { T::ZERO };
+    let mut moments = [(T::ZERO, T::ZERO); ROWS];
+    for (i, g) in dh.iter_mut().enumerate() {
+        let xhat = row(saved.xhat, r0 + i);
+        for j in 0..H {
+            dgamma[j] = g[j].mul_add(xhat[j], dgamma[j]);
+            dbeta[j] += g[j];
+            g[j] *= gamma[j];
+        }
+        moments[i] = (
+            lane_sum(g, g, |v, _| v) * inv,
+            lane_sum(g, xhat, |v, x| v * x) * inv,
+        );
+    }
+    for (i, g) in dh.iter().enumerate() {
+        let r = r0 + i;
+        let (xhat, a, s) = (row(saved.xhat, r), row(saved.a, r), saved.rstd[r]);
+        let (m1, m2) = moments[i];
+        let dzr = row_mut(dz, r);
+        for j in 0..H {
+            let v = s * xhat[j].mul_add(-m2, g[j] - m1);
+            dzr[j] = if a[j] > T::ZERO { v } else { T::ZERO };
+        }
     }
 }
 
@@ -199,40 +221,33 @@ pub(crate) fn head_backward<T: Real>(
     transpose(head.weights(grads), dwt);
     let bias_at = head.offset + H * o;
     dbias.copy_from_slice(&grads[bias_at..bias_at + o]);
+    // ∂Wᵀ += doutᵀ · h and ∂b += Σ_rows dout, each over the rows in order.
+    outer_acc::<T, 16>(dout, o, last.h, rows, dwt);
+    for (c, db) in dbias.iter_mut().enumerate() {
+        for r in 0..rows {
+            *db += dout[r * o + c];
+        }
+    }
     let (gamma, _) = gamma_beta(norm, params);
     let (mut dg, mut db) = load_norm_grads(norm, grads);
-    for r in 0..rows {
-        let hr = row(last.h, r);
-        let d0 = dout[r * o];
-        let mut dh = [T::ZERO; H];
-        let w0 = row(wt, 0);
-        for j in 0..H {
-            dh[j] = d0 * w0[j];
-        }
-        for c in 1..o {
-            let (dc, wc) = (dout[r * o + c], row(wt, c));
+    let mut dh = [[T::ZERO; H]; ROWS];
+    for r0 in (0..rows).step_by(ROWS) {
+        let n = ROWS.min(rows - r0);
+        for (i, dhi) in dh.iter_mut().take(n).enumerate() {
+            let r = r0 + i;
+            let d0 = dout[r * o];
+            let w0 = row(wt, 0);
             for j in 0..H {
-                dh[j] = dc.mul_add(wc[j], dh[j]);
+                dhi[j] = d0 * w0[j];
+            }
+            for c in 1..o {
+                let (dc, wc) = (dout[r * o + c], row(wt, c));
+                for j in 0..H {
+                    dhi[j] = dc.mul_add(wc[j], dhi[j]);
+                }
             }
         }
-        for c in 0..o {
-            let dc = dout[r * o + c];
-            let acc = row_mut(dwt, c);
-            for j in 0..H {
-                acc[j] = hr[j].mul_add(dc, acc[j]);
-            }
-            dbias[c] += dc;
-        }
-        norm_relu_backward_row(
-            &dh,
-            row(last.xhat, r),
-            row(last.a, r),
-            last.rstd[r],
-            gamma,
-            &mut dg,
-            &mut db,
-            row_mut(dz, r),
-        );
+        norm_relu_backward_rows(&mut dh[..n], &last, r0, gamma, &mut dg, &mut db, dz);
     }
     store_norm_grads(norm, grads, &dg, &db);
     for (i, wr) in head.weights_mut(grads).chunks_exact_mut(o).enumerate() {
@@ -261,7 +276,8 @@ fn column_sums<T: Real>(dz: &[T], rows: usize) -> [T; H] {
 /// ReLU). `wt` is `H × H` scratch.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)] // reason: the backward pass of a block and the norm below
-pub(crate) fn block_backward<T: Real, const MR: usize, const NJ: usize>(
+pub(crate) fn block_backward<T: Real, P: Products>(
+    p: P,
     lin: &Linear,
     prev_norm: &LayerNorm,
     params: &[T],
@@ -272,7 +288,7 @@ pub(crate) fn block_backward<T: Real, const MR: usize, const NJ: usize>(
     dz_prev: &mut [T],
     grads: &mut [T],
 ) {
-    outer_acc::<T, NJ>(prev.h, H, dz, rows, lin.weights_mut(grads));
+    p.outer_acc(prev.h, H, dz, rows, lin.weights_mut(grads));
     let s = column_sums(dz, rows);
     let at = lin.offset + H * H;
     for (g, v) in grads[at..at + H].iter_mut().zip(s) {
@@ -287,27 +303,16 @@ pub(crate) fn block_backward<T: Real, const MR: usize, const NJ: usize>(
     let (gamma, _) = gamma_beta(prev_norm, params);
     let (mut dg, mut db) = load_norm_grads(prev_norm, grads);
     let zero = [T::ZERO; H];
+    let mut dh = [[T::ZERO; H]; ROWS];
     let mut r = 0;
     while r < rows {
-        let step = if r + MR <= rows { MR } else { 1 };
-        let mut dh = [[T::ZERO; H]; MR];
-        if step == MR {
-            dh = affine::<T, MR>(dz, H, r, wt, &zero);
+        let step = if r + ROWS <= rows { ROWS } else { 1 };
+        if step == ROWS {
+            p.affine_rows(dz, H, r, wt, &zero, &mut dh);
         } else {
-            dh[0] = affine::<T, 1>(dz, H, r, wt, &zero)[0];
+            dh[0] = affine1(dz, H, r, wt, &zero);
         }
-        for (m, d) in dh.iter().take(step).enumerate() {
-            norm_relu_backward_row(
-                d,
-                row(prev.xhat, r + m),
-                row(prev.a, r + m),
-                prev.rstd[r + m],
-                gamma,
-                &mut dg,
-                &mut db,
-                row_mut(dz_prev, r + m),
-            );
-        }
+        norm_relu_backward_rows(&mut dh[..step], &prev, r, gamma, &mut dg, &mut db, dz_prev);
         r += step;
     }
     store_norm_grads(prev_norm, grads, &dg, &db);
@@ -317,7 +322,8 @@ pub(crate) fn block_backward<T: Real, const MR: usize, const NJ: usize>(
 /// `inputs × H` scratch.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)] // reason: the backward pass of a block and the input norm
-pub(crate) fn first_backward<T: Real, const NJ: usize>(
+pub(crate) fn first_backward<T: Real, P: Products>(
+    p: P,
     input_norm: &LayerNorm,
     lin: &Linear,
     params: &[T],
@@ -330,7 +336,7 @@ pub(crate) fn first_backward<T: Real, const NJ: usize>(
     let d = lin.inputs;
     let m = &mut m[..d * H];
     m.fill(T::ZERO);
-    outer_acc::<T, NJ>(xhat0, d, dz, rows, m);
+    p.outer_acc(xhat0, d, dz, rows, m);
     let s = column_sums(dz, rows);
     let g0 = &params[input_norm.offset..input_norm.offset + d];
     let b0 = &params[input_norm.offset + d..input_norm.offset + 2 * d];

@@ -9,7 +9,7 @@
 //!
 //! ## Invariants
 //! - Every output element is computed by the same sequence of operations, whatever the tile
-//!   shape (`MR`, `NJ`) and instruction set: products accumulate over `k` (or over rows)
+//!   shape and instruction set: products accumulate over `k` (or over rows)
 //!   in order with a fused multiply-add ([`Real::mul_add`]), and reductions use eight lanes
 //!   combined in a fixed order. So every [`super::simd::Isa`] gives bit-identical results, and
 //!   a row's result does not depend on its position in a batch.
@@ -19,12 +19,17 @@
 //! The first block's input is `h₀ = γ₀ ⊙ x̂₀ + β₀`. With `M = x̂₀ᵀ · dz₀` and `S = Σ_rows dz₀`,
 //! `∂W₀ = γ₀ ⊙ M + β₀ ⊗ S`, `∂γ₀[i] = Σ_j W₀[i,j]·M[i,j]` and `∂β₀[i] = Σ_j W₀[i,j]·S[j]`, so the
 //! `rows × inputs` product `dz₀ · W₀ᵀ` is never formed.
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 mod blocks;
 mod tiles;
 
 pub(super) use blocks::{
     block_backward, block_forward, first_backward, head_backward, head_forward, BlockIn, BlockOut,
 };
+#[cfg(target_arch = "x86_64")]
+pub(super) use tiles::Avx2;
+pub(super) use tiles::Portable;
 use tiles::H;
 pub use tiles::WIDTH;
 

@@ -12,6 +12,109 @@ use crate::nn::Real;
 pub const WIDTH: usize = 64;
 pub(super) const H: usize = WIDTH;
 
+/// Rows of a row tile of [`Products::affine_rows`] and [`Products::outer_acc`].
+pub(super) const ROWS: usize = 6;
+
+/// The two products the blocks are made of, per instruction set: [`Portable`] written once
+/// over [`Real`]; [`Avx2`] with explicit intrinsics for `f32` (see [`super::avx2`]). Both give
+/// the same bits.
+pub(crate) trait Products: Copy {
+    /// Rows `r0..r0 + ROWS` of `init + x · w` (`x: · × k`, `w: k × H`) into `out`.
+    fn affine_rows<T: Real>(
+        self,
+        x: &[T],
+        k: usize,
+        r0: usize,
+        w: &[T],
+        init: &[T; H],
+        out: &mut [[T; H]; ROWS],
+    );
+    /// `c[m × H] += aᵀ · b` for `a: rows × m` and `b: rows × H`; each element accumulates over
+    /// the rows in order.
+    fn outer_acc<T: Real>(self, a: &[T], m: usize, b: &[T], rows: usize, c: &mut [T]);
+}
+
+/// The products in portable Rust, vectorised by the compiler for the enclosing function's
+/// instruction set.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Portable;
+
+impl Products for Portable {
+    #[inline(always)]
+    fn affine_rows<T: Real>(
+        self,
+        x: &[T],
+        k: usize,
+        r0: usize,
+        w: &[T],
+        init: &[T; H],
+        out: &mut [[T; H]; ROWS],
+    ) {
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = affine1(x, k, r0 + i, w, init);
+        }
+    }
+
+    #[inline(always)]
+    fn outer_acc<T: Real>(self, a: &[T], m: usize, b: &[T], rows: usize, c: &mut [T]) {
+        outer_acc::<T, 16>(a, m, b, rows, c);
+    }
+}
+
+/// The products with explicit AVX2/FMA kernels for `f32` (other types take [`Portable`]).
+#[cfg(target_arch = "x86_64")]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Avx2(());
+
+#[cfg(target_arch = "x86_64")]
+impl Avx2 {
+    /// # Safety
+    /// The CPU must support AVX2 and FMA (every method relies on it).
+    #[allow(unsafe_code)] // reason: the constructor carries the CPU-feature obligation
+    pub(crate) unsafe fn new() -> Self {
+        Self(())
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)] // reason: calls the `#[target_feature]` kernels; `Avx2::new` is the guard
+impl Products for Avx2 {
+    #[inline(always)]
+    fn affine_rows<T: Real>(
+        self,
+        x: &[T],
+        k: usize,
+        r0: usize,
+        w: &[T],
+        init: &[T; H],
+        out: &mut [[T; H]; ROWS],
+    ) {
+        match (T::as_f32(x), T::as_f32(w), T::as_f32(init)) {
+            (Some(x), Some(w), Some(init)) => {
+                let out = T::as_f32_mut(out.as_flattened_mut()).expect("T is f32");
+                // SAFETY: an `Avx2` exists only on a CPU with AVX2 and FMA (`Avx2::new`).
+                unsafe { super::avx2::affine_rows(x, k, r0, w, init, out) }
+            }
+            _ => Portable.affine_rows(x, k, r0, w, init, out),
+        }
+    }
+
+    #[inline(always)]
+    fn outer_acc<T: Real>(self, a: &[T], m: usize, b: &[T], rows: usize, c: &mut [T]) {
+        let (Some(a32), Some(b32), Some(c32)) = (T::as_f32(a), T::as_f32(b), T::as_f32_mut(c))
+        else {
+            return Portable.outer_acc(a, m, b, rows, c);
+        };
+        let mut i0 = 0;
+        while i0 + ROWS <= m {
+            // SAFETY: as above.
+            unsafe { super::avx2::outer_rows(a32, m, i0, b32, rows, c32) };
+            i0 += ROWS;
+        }
+        outer_acc_from::<f32, 16>(a32, m, b32, rows, c32, i0);
+    }
+}
+
 #[inline(always)]
 pub(super) fn row<T>(x: &[T], r: usize) -> &[T; H] {
     x[r * H..(r + 1) * H].try_into().expect("a row of H values")
@@ -36,52 +139,15 @@ pub(super) fn dot<T: Real>(x: &[T; H], y: &[T; H]) -> T {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
-/// `acc ← acc + x · w` for one row (`w`: `x.len() × H`), accumulating over `k` in order.
+/// Row `r` of `init + x · w` (`x: · × k`, `w: k × H`), accumulating over `k` in order.
 #[inline(always)]
-pub(super) fn affine1<T: Real>(x: &[T], w: &[T], acc: &mut [T; H]) {
-    for (kk, &xv) in x.iter().enumerate() {
+pub(super) fn affine1<T: Real>(x: &[T], k: usize, r: usize, w: &[T], init: &[T; H]) -> [T; H] {
+    let mut acc = *init;
+    for (kk, &xv) in x[r * k..(r + 1) * k].iter().enumerate() {
         let wk: &[T; H] = w[kk * H..(kk + 1) * H].try_into().expect("a row of W");
         for j in 0..H {
             acc[j] = xv.mul_add(wk[j], acc[j]);
         }
-    }
-}
-
-/// [`affine1`] for two rows at once (each `W` row loaded once for both).
-#[inline(always)]
-pub(super) fn affine2<T: Real>(x0: &[T], x1: &[T], w: &[T], acc0: &mut [T; H], acc1: &mut [T; H]) {
-    for (kk, (&a, &b)) in x0.iter().zip(x1).enumerate() {
-        let wk: &[T; H] = w[kk * H..(kk + 1) * H].try_into().expect("a row of W");
-        for j in 0..H {
-            acc0[j] = a.mul_add(wk[j], acc0[j]);
-        }
-        for j in 0..H {
-            acc1[j] = b.mul_add(wk[j], acc1[j]);
-        }
-    }
-}
-
-/// Rows `r0..r0 + MR` (`MR` ∈ {1, 2}) of `init + x · w`, for `x: · × k` and `w: k × H`.
-#[inline(always)]
-pub(super) fn affine<T: Real, const MR: usize>(
-    x: &[T],
-    k: usize,
-    r0: usize,
-    w: &[T],
-    init: &[T; H],
-) -> [[T; H]; MR] {
-    let mut acc = [*init; MR];
-    let w = &w[..k * H];
-    match &mut acc[..] {
-        [a0] => affine1(&x[r0 * k..(r0 + 1) * k], w, a0),
-        [a0, a1] => affine2(
-            &x[r0 * k..(r0 + 1) * k],
-            &x[(r0 + 1) * k..(r0 + 2) * k],
-            w,
-            a0,
-            a1,
-        ),
-        _ => unreachable!("MR is 1 or 2"),
     }
     acc
 }
@@ -97,8 +163,20 @@ pub(super) fn outer_acc<T: Real, const NJ: usize>(
     rows: usize,
     c: &mut [T],
 ) {
+    outer_acc_from::<T, NJ>(a, m, b, rows, c, 0);
+}
+
+/// [`outer_acc`] for the rows `i0..m` of `c` only.
+#[inline(always)]
+pub(super) fn outer_acc_from<T: Real, const NJ: usize>(
+    a: &[T],
+    m: usize,
+    b: &[T],
+    rows: usize,
+    c: &mut [T],
+    mut i0: usize,
+) {
     let (a, b, c) = (&a[..rows * m], &b[..rows * H], &mut c[..m * H]);
-    let mut i0 = 0;
     while i0 + 4 <= m {
         for j0 in (0..H).step_by(NJ) {
             tile4::<T, NJ>(a, m, b, rows, c, i0, j0);
