@@ -11,6 +11,12 @@
 //! both denominators: trained (active) samples, which is the work done, and nominal samples
 //! (all 64,000 agent-slots, which the PyTorch anchor trains on), as medians of 7 epochs.
 //! The fused kernels' instruction set can be capped with `IOVMARKET_ISA=portable`.
+//!
+//! A last summary line puts the 1-thread figure against this core's arithmetic limit: the
+//! measured peak of 8-lane fused multiply-adds ([`fma_peak`]) and the multiply-adds one trained
+//! sample-epoch needs ([`iovmarket_learn::nn::Mlp::macs_per_row`], actor plus its share of the
+//! critic). The floor is their quotient, what the update would take if it did nothing but
+//! multiply-adds at full speed.
 #![allow(missing_docs)] // reason: criterion_group! generates undocumented items
 
 use std::time::Duration;
@@ -27,6 +33,76 @@ fn trainer(threads: usize) -> Trainer<IovEnv> {
         .map(|_| IovEnv::new(s.clone()).unwrap())
         .collect();
     Trainer::new(&s, envs).unwrap()
+}
+
+/// This core's peak rate of `f32` multiply-adds (8-lane fused multiply-adds on twelve
+/// independent accumulators, enough to hide their latency), as the best of five 0.1-second runs;
+/// `None` without AVX2 + FMA.
+#[allow(unsafe_code)] // reason: calling a `#[target_feature]` function after detecting the feature
+fn fma_peak() -> Option<f64> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__m256, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_storeu_ps};
+        #[target_feature(enable = "avx2,fma")]
+        fn run(n: u64, seed: f32) -> f32 {
+            let (b, c) = (_mm256_set1_ps(0.999_9), _mm256_set1_ps(1e-4));
+            let mut acc: [__m256; 12] = std::array::from_fn(|i| _mm256_set1_ps(seed + i as f32));
+            for _ in 0..n {
+                for a in &mut acc {
+                    *a = _mm256_fmadd_ps(*a, b, c);
+                }
+            }
+            let mut sum = 0.0;
+            for a in acc {
+                let mut out = [0.0f32; 8];
+                // SAFETY: `out` holds 8 values.
+                unsafe { _mm256_storeu_ps(out.as_mut_ptr(), a) };
+                sum += out.iter().sum::<f32>();
+            }
+            sum
+        }
+        if !(std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma"))
+        {
+            return None;
+        }
+        let n = 2_000_000;
+        let best = (0..5)
+            .map(|_| {
+                let start = std::time::Instant::now();
+                // SAFETY: AVX2 and FMA were detected above.
+                std::hint::black_box(unsafe {
+                    run(std::hint::black_box(n), std::hint::black_box(0.5))
+                });
+                start.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min);
+        Some((n * 12 * 8) as f64 / best)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    None
+}
+
+/// Prints the 1-thread update against the arithmetic floor (see the module docs).
+fn roofline(t: &Trainer<IovEnv>, update_s: f64, active: usize, epochs: f64) {
+    let Some(peak) = fma_peak() else {
+        println!("roofline: no AVX2 + FMA on this CPU");
+        return;
+    };
+    let snap = t.snapshot();
+    let actor = t.policy().net.macs_per_row() as f64;
+    let critic_rows = (8 * 100 * snap.critic.values_per_slot(80)) as f64;
+    let critic = snap.critic.net.macs_per_row() as f64 * critic_rows / active as f64;
+    let macs = actor + critic;
+    let floor = macs / peak * 1e6;
+    let got = update_s * 1e6 / (active as f64 * epochs);
+    println!(
+        "roofline: this core's FMA peak {:.1} G multiply-adds/s; {macs:.0} multiply-adds per trained \
+         sample-epoch (actor {actor:.0}, critic {critic:.0}) → floor {floor:.3} µs; the update \
+         runs at {:.0} % of peak",
+        peak / 1e9,
+        100.0 * floor / got,
+    );
 }
 
 /// Prints the median 1-thread update time per trained and per nominal sample-epoch.
@@ -53,6 +129,9 @@ fn summary(threads: usize) {
         update_s * 1e6 / (active as f64 * epochs),
         update_s * 1e6 / (nominal * epochs),
     );
+    if threads == 1 {
+        roofline(&t, update_s, active, epochs);
+    }
 }
 
 fn train(c: &mut Criterion) {

@@ -108,6 +108,18 @@ impl Mlp {
         self.head.outputs
     }
 
+    /// Multiply-adds per row of one forward plus one backward pass: every weight matrix once
+    /// forward and once for its gradient, and once more for the gradient of its input, except
+    /// the first layer's (which the backward pass never forms; see `fused`). The arithmetic
+    /// floor the speed of an update is measured against.
+    pub fn macs_per_row(&self) -> usize {
+        let layers = self.hidden.iter().map(|(l, _)| l).chain([&self.head]);
+        let matrix = |l: &Linear| l.inputs * l.outputs;
+        let all: usize = layers.map(matrix).sum();
+        let first = self.hidden.first().map_or(&self.head, |(l, _)| l);
+        3 * all - matrix(first)
+    }
+
     /// Orthogonal init: hidden layers with the activation's gain, the head with `head_gain`,
     /// biases 0, layer norms γ = 1, β = 0.
     pub fn init<T: Real, R: Rng + ?Sized>(&self, params: &mut [T], head_gain: f64, rng: &mut R) {
@@ -384,6 +396,18 @@ mod tests {
             };
             check::grad(loss, &p, &grads, 1e-6);
         }
+    }
+
+    #[test]
+    fn macs_per_row_count_each_product_of_a_pass() {
+        // The paper's actor, 13 → 64 → 64 → 2: 5,056 forward; 5,056 weight gradients;
+        // 4,096 + 128 input gradients (none for the first layer).
+        let mlp = Mlp::new(13, &[64, 64], 2, 0, Activation::Relu);
+        assert_eq!(mlp.macs_per_row(), 5056 + 5056 + 4096 + 128);
+        assert_eq!(
+            Mlp::new(3, &[], 2, 0, Activation::Relu).macs_per_row(),
+            2 * 6
+        );
     }
 
     #[test]
