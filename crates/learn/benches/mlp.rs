@@ -4,13 +4,58 @@
 //! The network is 64 wide with ReLU, so it runs on the fused kernels (`nn::fused`), on the
 //! instruction set picked at run time (`IOVMARKET_ISA=portable` forces the portable path); the
 //! figures are labelled with that instruction set.
+//!
+//! First, a summary line per instruction set the CPU has: forward + backward of the paper's
+//! actor (13 → 64 → 64 → 1) at 256 rows, in µs per row, as the best of 10 rounds that
+//! alternate the instruction sets in one process (so a noisy machine slows them alike).
 #![allow(missing_docs)] // reason: criterion_group! generates undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use iovmarket_learn::nn::simd::{self, Isa};
 use iovmarket_learn::nn::{Activation, Adam, Mlp, MlpCache};
 use rand::{Rng, SeedableRng};
 
+/// Prints the best per-row time of each available instruction set (see the module docs).
+fn instruction_sets() {
+    let (rows, inputs) = (256, 13);
+    let net = Mlp::new(inputs, &[64, 64], 1, 0, Activation::Relu);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let mut params = vec![0.0f32; net.len()];
+    net.init(&mut params, 1.0, &mut rng);
+    let x: Vec<f32> = (0..rows * inputs)
+        .map(|_| rng.gen_range(-1.0..1.0))
+        .collect();
+    let dout: Vec<f32> = (0..rows).map(|_| rng.gen_range(-1.0..1.0)).collect();
+    let mut cache = MlpCache::new(&net, rows);
+    let mut grads = vec![0.0f32; net.len()];
+    // The portable path is the exact fallback (software FMA where the CPU has none), not a
+    // contender: timed only where nothing else runs.
+    let mut isas = Isa::available();
+    if isas.len() > 1 {
+        isas.retain(|&i| i != Isa::Portable);
+    }
+    let mut best = vec![f64::INFINITY; isas.len()];
+    for _ in 0..10 {
+        for (b, &isa) in best.iter_mut().zip(&isas) {
+            let start = std::time::Instant::now();
+            for _ in 0..200 {
+                simd::forward(isa, &net, &params, &x, rows, &mut cache);
+                simd::backward(isa, &net, &params, &mut cache, &dout, rows, &mut grads);
+            }
+            *b = b.min(start.elapsed().as_secs_f64() / (200 * rows) as f64);
+        }
+    }
+    for (b, isa) in best.iter().zip(&isas) {
+        println!(
+            "actor fwd+bwd, 256 rows, {isa:?}: {:.3} µs per row ({:.1} G multiply-adds/s)",
+            b * 1e6,
+            net.macs_per_row() as f64 / b / 1e9
+        );
+    }
+}
+
 fn mlp(c: &mut Criterion) {
+    instruction_sets();
     let rows = 256;
     let net = Mlp::new(8, &[64, 64], 1, 0, Activation::Relu);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);

@@ -1,9 +1,12 @@
 //! Run-time choice of the instruction set for the fused kernels of the `nn` module (`fused.rs`).
 //!
 //! The kernels are written once, in portable Rust, with every product a fused multiply-add
-//! ([`super::Real::mul_add`]). This module instantiates them inside functions compiled for
-//! AVX2 + FMA and calls those when the CPU has them. (An AVX-512 instantiation measured no
-//! faster than AVX2 on the 80-IoV update, and its target feature needs Rust 1.89; dropped.) Because each output element
+//! ([`super::Real::mul_add`]); their two matrix products also have explicit-intrinsic versions
+//! (`fused::x86`). This module instantiates the kernels inside functions compiled for AVX2 +
+//! FMA and calls those when the CPU has them. (An AVX-512 instantiation, with 16-lane explicit
+//! products, made the products faster but the rest slower on the Ice Lake machine it was
+//! measured on, where 512-bit arithmetic lowers the clock: no net gain, so it was dropped.)
+//! Because each output element
 //! sees the same operations in the same order on every path (vector lanes are independent and
 //! reductions have a fixed shape), the paths give **bit-identical** results; the portable path
 //! (used elsewhere) computes `mul_add` in software where the CPU has no FMA and is slow there,
@@ -167,8 +170,12 @@ kernels!(Portable, fused::Portable);
 #[cfg(target_arch = "x86_64")]
 kernels!(Avx2, fused::Avx2::new(), "avx2,fma");
 
-/// The fused forward pass on `isa` (which must be at most [`Isa::detected`]).
-pub(super) fn forward<T: Real>(
+/// The fused forward pass of `mlp` (a fused-path network: 64-wide hidden layers with ReLU) on
+/// `isa`, whatever [`Isa::current`] says: to compare instruction sets.
+///
+/// # Panics
+/// If `isa` is wider than [`Isa::detected`], or `mlp` is not a fused-path network.
+pub fn forward<T: Real>(
     isa: Isa,
     mlp: &Mlp,
     params: &[T],
@@ -177,6 +184,7 @@ pub(super) fn forward<T: Real>(
     cache: &mut MlpCache<T>,
 ) {
     assert!(isa <= Isa::detected(), "{isa:?} is not available here");
+    assert!(fused::eligible(mlp), "not a fused-path network");
     match isa {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => fused::forward(Avx2(()), mlp, params, x, rows, cache),
@@ -184,8 +192,11 @@ pub(super) fn forward<T: Real>(
     }
 }
 
-/// The fused backward pass on `isa` (which must be at most [`Isa::detected`]).
-pub(super) fn backward<T: Real>(
+/// The fused backward pass on `isa` after [`forward`] on the same rows (see there).
+///
+/// # Panics
+/// If `isa` is wider than [`Isa::detected`].
+pub fn backward<T: Real>(
     isa: Isa,
     mlp: &Mlp,
     params: &[T],

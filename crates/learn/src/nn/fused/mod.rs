@@ -19,19 +19,19 @@
 //! The first block's input is `h₀ = γ₀ ⊙ x̂₀ + β₀`. With `M = x̂₀ᵀ · dz₀` and `S = Σ_rows dz₀`,
 //! `∂W₀ = γ₀ ⊙ M + β₀ ⊗ S`, `∂γ₀[i] = Σ_j W₀[i,j]·M[i,j]` and `∂β₀[i] = Σ_j W₀[i,j]·S[j]`, so the
 //! `rows × inputs` product `dz₀ · W₀ᵀ` is never formed.
-#[cfg(target_arch = "x86_64")]
-mod avx2;
 mod blocks;
 mod tiles;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 pub(super) use blocks::{
     block_backward, block_forward, first_backward, head_backward, head_forward, BlockIn, BlockOut,
 };
-#[cfg(target_arch = "x86_64")]
-pub(super) use tiles::Avx2;
 pub(super) use tiles::Portable;
 use tiles::H;
 pub use tiles::WIDTH;
+#[cfg(target_arch = "x86_64")]
+pub(super) use x86::Avx2;
 
 use super::{LayerNorm, Linear, Mlp, MlpCache, Real};
 

@@ -16,7 +16,7 @@ pub(super) const H: usize = WIDTH;
 pub(super) const ROWS: usize = 6;
 
 /// The two products the blocks are made of, per instruction set: [`Portable`] written once
-/// over [`Real`]; [`Avx2`] with explicit intrinsics for `f32` (see [`super::avx2`]). Both give
+/// over [`Real`]; `Avx2` with explicit intrinsics for `f32` (see `super::x86`). Both give
 /// the same bits.
 pub(crate) trait Products: Copy {
     /// Rows `r0..r0 + ROWS` of `init + x · w` (`x: · × k`, `w: k × H`) into `out`.
@@ -58,60 +58,6 @@ impl Products for Portable {
     #[inline(always)]
     fn outer_acc<T: Real>(self, a: &[T], m: usize, b: &[T], rows: usize, c: &mut [T]) {
         outer_acc::<T, 16>(a, m, b, rows, c);
-    }
-}
-
-/// The products with explicit AVX2/FMA kernels for `f32` (other types take [`Portable`]).
-#[cfg(target_arch = "x86_64")]
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Avx2(());
-
-#[cfg(target_arch = "x86_64")]
-impl Avx2 {
-    /// # Safety
-    /// The CPU must support AVX2 and FMA (every method relies on it).
-    #[allow(unsafe_code)] // reason: the constructor carries the CPU-feature obligation
-    pub(crate) unsafe fn new() -> Self {
-        Self(())
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code)] // reason: calls the `#[target_feature]` kernels; `Avx2::new` is the guard
-impl Products for Avx2 {
-    #[inline(always)]
-    fn affine_rows<T: Real>(
-        self,
-        x: &[T],
-        k: usize,
-        r0: usize,
-        w: &[T],
-        init: &[T; H],
-        out: &mut [[T; H]; ROWS],
-    ) {
-        match (T::as_f32(x), T::as_f32(w), T::as_f32(init)) {
-            (Some(x), Some(w), Some(init)) => {
-                let out = T::as_f32_mut(out.as_flattened_mut()).expect("T is f32");
-                // SAFETY: an `Avx2` exists only on a CPU with AVX2 and FMA (`Avx2::new`).
-                unsafe { super::avx2::affine_rows(x, k, r0, w, init, out) }
-            }
-            _ => Portable.affine_rows(x, k, r0, w, init, out),
-        }
-    }
-
-    #[inline(always)]
-    fn outer_acc<T: Real>(self, a: &[T], m: usize, b: &[T], rows: usize, c: &mut [T]) {
-        let (Some(a32), Some(b32), Some(c32)) = (T::as_f32(a), T::as_f32(b), T::as_f32_mut(c))
-        else {
-            return Portable.outer_acc(a, m, b, rows, c);
-        };
-        let mut i0 = 0;
-        while i0 + ROWS <= m {
-            // SAFETY: as above.
-            unsafe { super::avx2::outer_rows(a32, m, i0, b32, rows, c32) };
-            i0 += ROWS;
-        }
-        outer_acc_from::<f32, 16>(a32, m, b32, rows, c32, i0);
     }
 }
 
