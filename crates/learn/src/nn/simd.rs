@@ -96,7 +96,9 @@ macro_rules! kernels {
                 head: &Linear, norm: &LayerNorm, params: &[T], last: BlockIn<'_, T>,
                 dout: &[T], rows: usize, scratch: &mut [T], dz: &mut [T], grads: &mut [T],
             ) {
-                fused::head_backward(head, norm, params, last, dout, rows, scratch, dz, grads)
+                fused::head_backward(
+                    $products, head, norm, params, last, dout, rows, scratch, dz, grads,
+                )
             }
             $(#[target_feature(enable = $features)])?
             unsafe fn block_backward_tf<T: Real>(

@@ -1,8 +1,8 @@
 //! The per-block kernels of the fused path: `Linear → ReLU → LayerNorm` forward of a hidden
 //! block row by row in registers, the head, and their backward passes, each over a chunk of rows.
 
-use super::tiles::{affine1, dot, outer_acc, row, row_mut, Products, H, ROWS};
-use crate::nn::{lane_sum, LayerNorm, Linear, Real};
+use super::tiles::{affine1, dot, outer_acc, row, row_mut, BlockIn, BlockOut, Products, H, ROWS};
+use crate::nn::{LayerNorm, Linear, Real};
 
 /// `γ`, `β` of a hidden LayerNorm.
 #[inline(always)]
@@ -15,56 +15,6 @@ fn gamma_beta<'a, T>(norm: &LayerNorm, params: &'a [T]) -> (&'a [T; H], &'a [T; 
 fn bias<'a, T>(lin: &Linear, params: &'a [T]) -> &'a [T; H] {
     let at = lin.offset + lin.inputs * H;
     params[at..at + H].try_into().expect("b")
-}
-
-/// Activations of one hidden block (as in `MlpCache`): ReLU output, normalised, `1/σ`, output.
-pub(crate) struct BlockOut<'a, T> {
-    pub a: &'a mut [T],
-    pub xhat: &'a mut [T],
-    pub rstd: &'a mut [T],
-    pub h: &'a mut [T],
-}
-
-/// ReLU, then LayerNorm, of the pre-activation rows `z` (rows `r0..` of the block; `z` is
-/// overwritten). Each step runs over all the rows before the next step, so the rows' reductions
-/// and square roots overlap instead of waiting on each other; each row's own arithmetic is the
-/// same as one row at a time.
-#[inline(always)]
-fn relu_norm_rows<T: Real>(
-    z: &mut [[T; H]],
-    gamma: &[T; H],
-    beta: &[T; H],
-    eps: T,
-    out: &mut BlockOut<'_, T>,
-    r0: usize,
-) {
-    let inv = T::from_f64(1.0 / H as f64);
-    let mut mean = [T::ZERO; ROWS];
-    for (i, zi) in z.iter_mut().enumerate() {
-        for v in zi.iter_mut() {
-            *v = if *v > T::ZERO { *v } else { T::ZERO };
-        }
-        *row_mut(out.a, r0 + i) = *zi;
-        mean[i] = lane_sum(zi, zi, |v, _| v) * inv;
-    }
-    let mut rstd = [T::ZERO; ROWS];
-    for (i, zi) in z.iter_mut().enumerate() {
-        for v in zi.iter_mut() {
-            *v -= mean[i];
-        }
-        let var = lane_sum(zi, zi, |v, _| v * v) * inv;
-        rstd[i] = T::ONE / (var + eps).sqrt();
-    }
-    for (i, d) in z.iter().enumerate() {
-        let (r, s) = (r0 + i, rstd[i]);
-        let (xh, h) = (row_mut(out.xhat, r), &mut out.h[r * H..(r + 1) * H]);
-        for j in 0..H {
-            let n = d[j] * s;
-            xh[j] = n;
-            h[j] = gamma[j].mul_add(n, beta[j]);
-        }
-        out.rstd[r] = s;
-    }
 }
 
 /// `Linear → ReLU → LayerNorm` over `rows` rows of `x` (`rows × lin.inputs`), [`ROWS`] rows at
@@ -88,12 +38,12 @@ pub(crate) fn block_forward<T: Real, P: Products>(
     let mut r = 0;
     while r + ROWS <= rows {
         p.affine_rows(x, k, r, w, b, &mut z);
-        relu_norm_rows(&mut z, gamma, beta, eps, &mut out, r);
+        p.relu_norm(&mut z, gamma, beta, eps, &mut out, r);
         r += ROWS;
     }
     while r < rows {
         let mut z = [affine1(x, k, r, w, b)];
-        relu_norm_rows(&mut z, gamma, beta, eps, &mut out, r);
+        p.relu_norm(&mut z, gamma, beta, eps, &mut out, r);
         r += 1;
     }
 }
@@ -124,55 +74,6 @@ pub(crate) fn head_forward<T: Real>(
     }
 }
 
-/// LayerNorm backward then the ReLU mask, for the rows `dh` (rows `r0..` of the block whose
-/// activations are `saved`; `dh` is overwritten): accumulates `∂γ`, `∂β` in row order and writes
-/// `dz = ∂/∂(pre-activation)` into rows `r0..` of `dz`. Staged over the rows like
-/// [`relu_norm_rows`].
-#[inline(always)]
-#[allow(clippy::too_many_arguments)] // reason: a row kernel
-fn norm_relu_backward_rows<T: Real>(
-    dh: &mut [[T; H]],
-    saved: &BlockIn<'_, T>,
-    r0: usize,
-    gamma: &[T; H],
-    dgamma: &mut [T; H],
-    dbeta: &mut [T; H],
-    dz: &mut [T],
-) {
-    let inv = T::from_f64(1.0 / H as f64);
-    let mut moments = [(T::ZERO, T::ZERO); ROWS];
-    for (i, g) in dh.iter_mut().enumerate() {
-        let xhat = row(saved.xhat, r0 + i);
-        for j in 0..H {
-            dgamma[j] = g[j].mul_add(xhat[j], dgamma[j]);
-            dbeta[j] += g[j];
-            g[j] *= gamma[j];
-        }
-        moments[i] = (
-            lane_sum(g, g, |v, _| v) * inv,
-            lane_sum(g, xhat, |v, x| v * x) * inv,
-        );
-    }
-    for (i, g) in dh.iter().enumerate() {
-        let r = r0 + i;
-        let (xhat, a, s) = (row(saved.xhat, r), row(saved.a, r), saved.rstd[r]);
-        let (m1, m2) = moments[i];
-        let dzr = row_mut(dz, r);
-        for j in 0..H {
-            let v = s * xhat[j].mul_add(-m2, g[j] - m1);
-            dzr[j] = if a[j] > T::ZERO { v } else { T::ZERO };
-        }
-    }
-}
-
-/// Saved activations of one hidden block, read by the backward pass.
-pub(crate) struct BlockIn<'a, T> {
-    pub a: &'a [T],
-    pub xhat: &'a [T],
-    pub rstd: &'a [T],
-    pub h: &'a [T],
-}
-
 /// Loads `γ`/`β` gradients of a norm into arrays (accumulated per row, stored back after).
 #[inline(always)]
 fn load_norm_grads<T: Real>(norm: &LayerNorm, grads: &[T]) -> ([T; H], [T; H]) {
@@ -195,7 +96,8 @@ fn store_norm_grads<T: Real>(norm: &LayerNorm, grads: &mut [T], dg: &[T; H], db:
 /// `scratch` holds at least `2·H·outputs + outputs` values.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)] // reason: the backward pass of two layers at once
-pub(crate) fn head_backward<T: Real>(
+pub(crate) fn head_backward<T: Real, P: Products>(
+    p: P,
     head: &Linear,
     norm: &LayerNorm,
     params: &[T],
@@ -247,7 +149,7 @@ pub(crate) fn head_backward<T: Real>(
                 }
             }
         }
-        norm_relu_backward_rows(&mut dh[..n], &last, r0, gamma, &mut dg, &mut db, dz);
+        p.norm_relu_backward(&mut dh[..n], &last, r0, gamma, &mut dg, &mut db, dz);
     }
     store_norm_grads(norm, grads, &dg, &db);
     for (i, wr) in head.weights_mut(grads).chunks_exact_mut(o).enumerate() {
@@ -312,7 +214,7 @@ pub(crate) fn block_backward<T: Real, P: Products>(
         } else {
             dh[0] = affine1(dz, H, r, wt, &zero);
         }
-        norm_relu_backward_rows(&mut dh[..step], &prev, r, gamma, &mut dg, &mut db, dz_prev);
+        p.norm_relu_backward(&mut dh[..step], &prev, r, gamma, &mut dg, &mut db, dz_prev);
         r += step;
     }
     store_norm_grads(prev_norm, grads, &dg, &db);

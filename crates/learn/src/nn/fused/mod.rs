@@ -25,11 +25,11 @@ mod tiles;
 mod x86;
 
 pub(super) use blocks::{
-    block_backward, block_forward, first_backward, head_backward, head_forward, BlockIn, BlockOut,
+    block_backward, block_forward, first_backward, head_backward, head_forward,
 };
-pub(super) use tiles::Portable;
 use tiles::H;
 pub use tiles::WIDTH;
+pub(super) use tiles::{BlockIn, BlockOut, Portable};
 #[cfg(target_arch = "x86_64")]
 pub(super) use x86::Avx2;
 

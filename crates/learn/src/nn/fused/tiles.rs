@@ -6,7 +6,7 @@
 //! Every output element is computed by the same sequence of fused multiply-adds, whatever the
 //! tile shape, so the results do not depend on the tile or the instruction set.
 
-use crate::nn::Real;
+use crate::nn::{lane_sum, Real};
 
 /// Hidden width of the fused path.
 pub const WIDTH: usize = 64;
@@ -32,6 +32,28 @@ pub(crate) trait Products: Copy {
     /// `c[m × H] += aᵀ · b` for `a: rows × m` and `b: rows × H`; each element accumulates over
     /// the rows in order.
     fn outer_acc<T: Real>(self, a: &[T], m: usize, b: &[T], rows: usize, c: &mut [T]);
+    /// [`relu_norm_rows`].
+    fn relu_norm<T: Real>(
+        self,
+        z: &mut [[T; H]],
+        gamma: &[T; H],
+        beta: &[T; H],
+        eps: T,
+        out: &mut BlockOut<'_, T>,
+        r0: usize,
+    );
+    /// [`norm_relu_backward_rows`].
+    #[allow(clippy::too_many_arguments)] // reason: a row kernel
+    fn norm_relu_backward<T: Real>(
+        self,
+        dh: &mut [[T; H]],
+        saved: &BlockIn<'_, T>,
+        r0: usize,
+        gamma: &[T; H],
+        dgamma: &mut [T; H],
+        dbeta: &mut [T; H],
+        dz: &mut [T],
+    );
 }
 
 /// The products in portable Rust, vectorised by the compiler for the enclosing function's
@@ -58,6 +80,132 @@ impl Products for Portable {
     #[inline(always)]
     fn outer_acc<T: Real>(self, a: &[T], m: usize, b: &[T], rows: usize, c: &mut [T]) {
         outer_acc::<T, 16>(a, m, b, rows, c);
+    }
+
+    #[inline(always)]
+    fn relu_norm<T: Real>(
+        self,
+        z: &mut [[T; H]],
+        gamma: &[T; H],
+        beta: &[T; H],
+        eps: T,
+        out: &mut BlockOut<'_, T>,
+        r0: usize,
+    ) {
+        relu_norm_rows(z, gamma, beta, eps, out, r0);
+    }
+
+    #[inline(always)]
+    fn norm_relu_backward<T: Real>(
+        self,
+        dh: &mut [[T; H]],
+        saved: &BlockIn<'_, T>,
+        r0: usize,
+        gamma: &[T; H],
+        dgamma: &mut [T; H],
+        dbeta: &mut [T; H],
+        dz: &mut [T],
+    ) {
+        norm_relu_backward_rows(dh, saved, r0, gamma, dgamma, dbeta, dz);
+    }
+}
+
+/// Activations of one hidden block (as in `MlpCache`): ReLU output, normalised, `1/σ`, output.
+pub(crate) struct BlockOut<'a, T> {
+    pub a: &'a mut [T],
+    pub xhat: &'a mut [T],
+    pub rstd: &'a mut [T],
+    pub h: &'a mut [T],
+}
+
+/// Saved activations of one hidden block, read by the backward pass.
+pub(crate) struct BlockIn<'a, T> {
+    pub a: &'a [T],
+    pub xhat: &'a [T],
+    pub rstd: &'a [T],
+    pub h: &'a [T],
+}
+
+/// ReLU, then LayerNorm, of the pre-activation rows `z` (rows `r0..` of the block; `z` is
+/// overwritten). Each step runs over all the rows before the next step, so the rows' reductions
+/// and square roots overlap instead of waiting on each other; each row's own arithmetic is the
+/// same as one row at a time.
+#[inline(always)]
+pub(super) fn relu_norm_rows<T: Real>(
+    z: &mut [[T; H]],
+    gamma: &[T; H],
+    beta: &[T; H],
+    eps: T,
+    out: &mut BlockOut<'_, T>,
+    r0: usize,
+) {
+    let inv = T::from_f64(1.0 / H as f64);
+    let mut mean = [T::ZERO; ROWS];
+    for (i, zi) in z.iter_mut().enumerate() {
+        for v in zi.iter_mut() {
+            *v = if *v > T::ZERO { *v } else { T::ZERO };
+        }
+        *row_mut(out.a, r0 + i) = *zi;
+        mean[i] = lane_sum(zi, zi, |v, _| v) * inv;
+    }
+    let mut rstd = [T::ZERO; ROWS];
+    for (i, zi) in z.iter_mut().enumerate() {
+        for v in zi.iter_mut() {
+            *v -= mean[i];
+        }
+        let var = lane_sum(zi, zi, |v, _| v * v) * inv;
+        rstd[i] = T::ONE / (var + eps).sqrt();
+    }
+    for (i, d) in z.iter().enumerate() {
+        let (r, s) = (r0 + i, rstd[i]);
+        let (xh, h) = (row_mut(out.xhat, r), &mut out.h[r * H..(r + 1) * H]);
+        for j in 0..H {
+            let n = d[j] * s;
+            xh[j] = n;
+            h[j] = gamma[j].mul_add(n, beta[j]);
+        }
+        out.rstd[r] = s;
+    }
+}
+
+/// LayerNorm backward then the ReLU mask, for the rows `dh` (rows `r0..` of the block whose
+/// activations are `saved`; `dh` is overwritten): accumulates `∂γ`, `∂β` in row order and writes
+/// `dz = ∂/∂(pre-activation)` into rows `r0..` of `dz`. Staged over the rows like
+/// [`relu_norm_rows`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)] // reason: a row kernel
+pub(super) fn norm_relu_backward_rows<T: Real>(
+    dh: &mut [[T; H]],
+    saved: &BlockIn<'_, T>,
+    r0: usize,
+    gamma: &[T; H],
+    dgamma: &mut [T; H],
+    dbeta: &mut [T; H],
+    dz: &mut [T],
+) {
+    let inv = T::from_f64(1.0 / H as f64);
+    let mut moments = [(T::ZERO, T::ZERO); ROWS];
+    for (i, g) in dh.iter_mut().enumerate() {
+        let xhat = row(saved.xhat, r0 + i);
+        for j in 0..H {
+            dgamma[j] = g[j].mul_add(xhat[j], dgamma[j]);
+            dbeta[j] += g[j];
+            g[j] *= gamma[j];
+        }
+        moments[i] = (
+            lane_sum(g, g, |v, _| v) * inv,
+            lane_sum(g, xhat, |v, x| v * x) * inv,
+        );
+    }
+    for (i, g) in dh.iter().enumerate() {
+        let r = r0 + i;
+        let (xhat, a, s) = (row(saved.xhat, r), row(saved.a, r), saved.rstd[r]);
+        let (m1, m2) = moments[i];
+        let dzr = row_mut(dz, r);
+        for j in 0..H {
+            let v = s * xhat[j].mul_add(-m2, g[j] - m1);
+            dzr[j] = if a[j] > T::ZERO { v } else { T::ZERO };
+        }
     }
 }
 

@@ -1,194 +1,353 @@
-//! The two products of the fused path ([`Products`]) written with explicit x86-64 intrinsics
-//! for `f32`: [`Avx2`], 8 lanes, 6 rows × 16 columns per register tile. A tile keeps its
-//! accumulators and the row of the shared operand in registers: per step, `V` loads of that
-//! operand, six broadcasts and `6·V` fused multiply-adds. The portable versions in
-//! [`super::tiles`] express the same arithmetic, but the compiler left the shared operand in
-//! memory there (a load per multiply-add), which made them load-bound.
+//! The kernels of the fused path ([`Products`]) written with explicit AVX2/FMA intrinsics for
+//! `f32`: the two matrix products in 6-row × 16-column register tiles, and the LayerNorm rows.
 //!
-//! The macro takes the vector width as a parameter: `x86_products!(Avx512, "avx512f,avx2,fma",
-//! __m512, 16, 4, _mm512_loadu_ps, …)` gives 6 × 64 tiles of 16-lane registers. On the Ice Lake
-//! machine this was measured on, those products ran 1.3–2.8× faster but everything around them
-//! slower (512-bit arithmetic lowers the core clock), for no net gain in the `mlp` bench's
-//! alternating summary (0.69 vs 0.65 µs per row with the whole kernel compiled for AVX-512;
-//! 0.645 vs 0.643 with only the products), so it is not instantiated.
+//! - **Products.** A tile keeps its 12 accumulators and the row of the shared operand in
+//!   registers: per step, two loads of that operand, six broadcasts and twelve fused
+//!   multiply-adds. The portable versions left the shared operand in memory (a load per
+//!   multiply-add), which made them load-bound.
+//! - **LayerNorm rows.** A 64-wide row is eight registers; the reductions are written with the
+//!   exact association of [`crate::nn::lane_sum`] (eight lanes, then `((0+4)+(1+5))+((2+6)+(3+7))`).
 //!
-//! Each output element sees the same fused multiply-adds in the same order as in the portable
-//! versions (over `k` from `init`, or over rows from `c`); lanes are independent. So the
-//! results are bit-identical on every path; `mlp`'s test compares every instruction set the
-//! machine has. Other element types (the `f64` of the gradient checks) take [`Portable`].
-#![allow(unsafe_code)] // reason: raw-pointer SIMD loads and stores (every extent is asserted first) and calls of `#[target_feature]` functions (guarded by the constructors)
+//! Each output element sees the same operations in the same order as in the portable versions
+//! in [`super::tiles`] (products over `k` from `init`, or over rows from `c`; `max(z, 0)` is
+//! `z > 0 ? z : 0`, NaN included); lanes are independent. So the results are bit-identical;
+//! `mlp`'s test compares every instruction set the machine has. Other element types (the `f64`
+//! of the gradient checks) take [`Portable`].
+//!
+//! A 16-lane (AVX-512) version of the products was measured on the Ice Lake machine this was
+//! written on: the products ran 1.3–2.8× faster but everything around them slower (512-bit
+//! arithmetic lowers the core clock), for no net gain in the `mlp` bench's alternating summary
+//! (0.69 vs 0.65 µs per row with the whole kernel compiled for AVX-512; 0.645 vs 0.643 with only
+//! the products), so there is none.
+#![allow(unsafe_code)] // reason: raw-pointer SIMD loads and stores (every extent is asserted first) and calls of `#[target_feature]` functions (guarded by `Avx2::new`)
 
 use std::arch::x86_64::{
-    __m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_storeu_ps,
+    __m256, _mm256_add_ps, _mm256_and_ps, _mm256_castps256_ps128, _mm256_cmp_ps,
+    _mm256_extractf128_ps, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_max_ps, _mm256_mul_ps,
+    _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps, _mm256_sub_ps, _mm_add_ps, _mm_add_ss,
+    _mm_cvtss_f32, _mm_hadd_ps, _mm_movehdup_ps, _CMP_GT_OQ,
 };
 
-use super::tiles::{outer_acc_from, Portable, Products, ROWS, WIDTH as H};
+use super::tiles::{
+    norm_relu_backward_rows, outer_acc_from, relu_norm_rows, BlockIn, BlockOut, Portable, Products,
+    ROWS, WIDTH as H,
+};
 use crate::nn::Real;
 
-/// Generates the [`Products`] implementation `$name` for one vector type: `$lanes` lanes,
-/// `$v` vectors per tile row, its kernels compiled for `$features`.
-macro_rules! x86_products {
-    (
-        $name:ident, $features:literal, $vec:ty, $lanes:literal, $v:literal,
-        $load:ident, $store:ident, $set1:ident, $fmadd:ident
-    ) => {
-        /// The products with explicit intrinsics for `f32` (see the module docs).
-        #[derive(Debug, Clone, Copy)]
-        pub(crate) struct $name(());
+/// Columns per register tile of the products (two registers).
+const NC: usize = 16;
+/// Registers per 64-wide row.
+const V: usize = H / 8;
 
-        impl $name {
-            /// # Safety
-            /// The CPU must support the features the kernels are compiled for (every method
-            /// relies on it).
-            pub(crate) unsafe fn new() -> Self {
-                Self(())
-            }
+/// The kernels with explicit AVX2/FMA intrinsics for `f32` (see the module docs).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Avx2(());
 
-            /// Columns per register tile.
-            const NC: usize = $lanes * $v;
-
-            /// `out[i] = init + x[r0 + i] · w` for the [`ROWS`] rows `r0..r0 + ROWS` of `x`
-            /// (`· × k`), with `w: k × H` and `out: ROWS × H`, accumulated over `k` in order.
-            ///
-            /// # Safety
-            /// As for [`Self::new`].
-            #[target_feature(enable = $features)]
-            #[inline]
-            unsafe fn affine_f32(
-                x: &[f32],
-                k: usize,
-                r0: usize,
-                w: &[f32],
-                init: &[f32],
-                out: &mut [f32],
-            ) {
-                assert!(x.len() >= (r0 + ROWS) * k && w.len() >= k * H);
-                assert!(init.len() >= H && out.len() >= ROWS * H);
-                let (xp, wp, op) = (x.as_ptr().add(r0 * k), w.as_ptr(), out.as_mut_ptr());
-                for j0 in (0..H).step_by(Self::NC) {
-                    let mut b: [$vec; $v] = [$set1(0.0); $v];
-                    for (q, bq) in b.iter_mut().enumerate() {
-                        *bq = $load(init.as_ptr().add(j0 + q * $lanes));
-                    }
-                    let mut c: [[$vec; $v]; ROWS] = [b; ROWS];
-                    for kk in 0..k {
-                        let wk = wp.add(kk * H + j0);
-                        let mut wv: [$vec; $v] = [$set1(0.0); $v];
-                        for (q, wq) in wv.iter_mut().enumerate() {
-                            *wq = $load(wk.add(q * $lanes));
-                        }
-                        for (i, ci) in c.iter_mut().enumerate() {
-                            let xv = $set1(*xp.add(i * k + kk));
-                            for q in 0..$v {
-                                ci[q] = $fmadd(xv, wv[q], ci[q]);
-                            }
-                        }
-                    }
-                    for (i, ci) in c.iter().enumerate() {
-                        for (q, cq) in ci.iter().enumerate() {
-                            $store(op.add(i * H + j0 + q * $lanes), *cq);
-                        }
-                    }
-                }
-            }
-
-            /// `c[i0 + i][·] += Σ_rows a[r][i0 + i] · b[r][·]` for the [`ROWS`] rows
-            /// `i0..i0 + ROWS` of `c` (`m × H`), with `a: rows × m` and `b: rows × H`,
-            /// accumulated over the rows in order.
-            ///
-            /// # Safety
-            /// As for [`Self::new`].
-            #[target_feature(enable = $features)]
-            #[inline]
-            unsafe fn outer_f32(
-                a: &[f32],
-                m: usize,
-                i0: usize,
-                b: &[f32],
-                rows: usize,
-                c: &mut [f32],
-            ) {
-                assert!(i0 + ROWS <= m && a.len() >= rows * m && b.len() >= rows * H);
-                assert!(c.len() >= m * H);
-                let (ap, bp, cp) = (a.as_ptr().add(i0), b.as_ptr(), c.as_mut_ptr().add(i0 * H));
-                for j0 in (0..H).step_by(Self::NC) {
-                    let mut t: [[$vec; $v]; ROWS] = [[$set1(0.0); $v]; ROWS];
-                    for (i, ti) in t.iter_mut().enumerate() {
-                        for (q, tq) in ti.iter_mut().enumerate() {
-                            *tq = $load(cp.add(i * H + j0 + q * $lanes));
-                        }
-                    }
-                    for r in 0..rows {
-                        let br = bp.add(r * H + j0);
-                        let mut bv: [$vec; $v] = [$set1(0.0); $v];
-                        for (q, bq) in bv.iter_mut().enumerate() {
-                            *bq = $load(br.add(q * $lanes));
-                        }
-                        let ar = ap.add(r * m);
-                        for (i, ti) in t.iter_mut().enumerate() {
-                            let av = $set1(*ar.add(i));
-                            for q in 0..$v {
-                                ti[q] = $fmadd(av, bv[q], ti[q]);
-                            }
-                        }
-                    }
-                    for (i, ti) in t.iter().enumerate() {
-                        for (q, tq) in ti.iter().enumerate() {
-                            $store(cp.add(i * H + j0 + q * $lanes), *tq);
-                        }
-                    }
-                }
-            }
-        }
-
-        impl Products for $name {
-            #[inline(always)]
-            fn affine_rows<T: Real>(
-                self,
-                x: &[T],
-                k: usize,
-                r0: usize,
-                w: &[T],
-                init: &[T; H],
-                out: &mut [[T; H]; ROWS],
-            ) {
-                match (T::as_f32(x), T::as_f32(w), T::as_f32(init)) {
-                    (Some(x), Some(w), Some(init)) => {
-                        let out = T::as_f32_mut(out.as_flattened_mut()).expect("T is f32");
-                        // SAFETY: a `$name` exists only on a CPU with its features (`new`).
-                        unsafe { Self::affine_f32(x, k, r0, w, init, out) }
-                    }
-                    _ => Portable.affine_rows(x, k, r0, w, init, out),
-                }
-            }
-
-            #[inline(always)]
-            fn outer_acc<T: Real>(self, a: &[T], m: usize, b: &[T], rows: usize, c: &mut [T]) {
-                let (Some(a32), Some(b32), Some(c32)) =
-                    (T::as_f32(a), T::as_f32(b), T::as_f32_mut(c))
-                else {
-                    return Portable.outer_acc(a, m, b, rows, c);
-                };
-                let mut i0 = 0;
-                while i0 + ROWS <= m {
-                    // SAFETY: as above.
-                    unsafe { Self::outer_f32(a32, m, i0, b32, rows, c32) };
-                    i0 += ROWS;
-                }
-                outer_acc_from::<f32, 16>(a32, m, b32, rows, c32, i0);
-            }
-        }
-    };
+impl Avx2 {
+    /// # Safety
+    /// The CPU must support AVX2 and FMA (every method relies on it).
+    pub(crate) unsafe fn new() -> Self {
+        Self(())
+    }
 }
 
-x86_products!(
-    Avx2,
-    "avx2,fma",
-    __m256,
-    8,
-    2,
-    _mm256_loadu_ps,
-    _mm256_storeu_ps,
-    _mm256_set1_ps,
-    _mm256_fmadd_ps
-);
+/// `out[i] = init + x[r0 + i] · w` for the [`ROWS`] rows `r0..r0 + ROWS` of `x` (`· × k`),
+/// with `w: k × H` and `out: ROWS × H`, accumulated over `k` in order.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn affine(x: &[f32], k: usize, r0: usize, w: &[f32], init: &[f32], out: &mut [f32]) {
+    assert!(x.len() >= (r0 + ROWS) * k && w.len() >= k * H);
+    assert!(init.len() >= H && out.len() >= ROWS * H);
+    let (xp, wp, op) = (x.as_ptr().add(r0 * k), w.as_ptr(), out.as_mut_ptr());
+    for j0 in (0..H).step_by(NC) {
+        let b = [
+            _mm256_loadu_ps(init.as_ptr().add(j0)),
+            _mm256_loadu_ps(init.as_ptr().add(j0 + 8)),
+        ];
+        let mut c: [[__m256; 2]; ROWS] = [b; ROWS];
+        for kk in 0..k {
+            let wk = wp.add(kk * H + j0);
+            let (w0, w1) = (_mm256_loadu_ps(wk), _mm256_loadu_ps(wk.add(8)));
+            for (i, ci) in c.iter_mut().enumerate() {
+                let xv = _mm256_set1_ps(*xp.add(i * k + kk));
+                ci[0] = _mm256_fmadd_ps(xv, w0, ci[0]);
+                ci[1] = _mm256_fmadd_ps(xv, w1, ci[1]);
+            }
+        }
+        for (i, ci) in c.iter().enumerate() {
+            let o = op.add(i * H + j0);
+            _mm256_storeu_ps(o, ci[0]);
+            _mm256_storeu_ps(o.add(8), ci[1]);
+        }
+    }
+}
+
+/// `c[i0 + i][·] += Σ_rows a[r][i0 + i] · b[r][·]` for the [`ROWS`] rows `i0..i0 + ROWS` of
+/// `c` (`m × H`), with `a: rows × m` and `b: rows × H`, accumulated over the rows in order.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn outer(a: &[f32], m: usize, i0: usize, b: &[f32], rows: usize, c: &mut [f32]) {
+    assert!(i0 + ROWS <= m && a.len() >= rows * m && b.len() >= rows * H);
+    assert!(c.len() >= m * H);
+    let (ap, bp, cp) = (a.as_ptr().add(i0), b.as_ptr(), c.as_mut_ptr().add(i0 * H));
+    for j0 in (0..H).step_by(NC) {
+        let mut t: [[__m256; 2]; ROWS] = [[_mm256_setzero_ps(); 2]; ROWS];
+        for (i, ti) in t.iter_mut().enumerate() {
+            let at = cp.add(i * H + j0);
+            *ti = [_mm256_loadu_ps(at), _mm256_loadu_ps(at.add(8))];
+        }
+        for r in 0..rows {
+            let br = bp.add(r * H + j0);
+            let (b0, b1) = (_mm256_loadu_ps(br), _mm256_loadu_ps(br.add(8)));
+            let ar = ap.add(r * m);
+            for (i, ti) in t.iter_mut().enumerate() {
+                let av = _mm256_set1_ps(*ar.add(i));
+                ti[0] = _mm256_fmadd_ps(av, b0, ti[0]);
+                ti[1] = _mm256_fmadd_ps(av, b1, ti[1]);
+            }
+        }
+        for (i, ti) in t.iter().enumerate() {
+            let at = cp.add(i * H + j0);
+            _mm256_storeu_ps(at, ti[0]);
+            _mm256_storeu_ps(at.add(8), ti[1]);
+        }
+    }
+}
+
+/// The sum of eight lanes associated as in [`crate::nn::lane_sum`]:
+/// `((v0 + v4) + (v1 + v5)) + ((v2 + v6) + (v3 + v7))`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn lane_sum8(v: __m256) -> f32 {
+    let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    let t = _mm_hadd_ps(s, s);
+    _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)))
+}
+
+/// [`relu_norm_rows`] for `n` rows: `z` (`n × H`, overwritten) in, `a`, `xhat`, `h` (`n × H`)
+/// and `rstd` (`n`) out.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+#[allow(clippy::too_many_arguments)] // reason: a row kernel
+unsafe fn relu_norm(
+    z: &mut [f32],
+    n: usize,
+    gamma: &[f32],
+    beta: &[f32],
+    eps: f32,
+    a: &mut [f32],
+    xhat: &mut [f32],
+    rstd: &mut [f32],
+    h: &mut [f32],
+) {
+    assert!(n <= ROWS && z.len() >= n * H && gamma.len() >= H && beta.len() >= H);
+    assert!(a.len() >= n * H && xhat.len() >= n * H && h.len() >= n * H && rstd.len() >= n);
+    let inv = (1.0 / H as f64) as f32;
+    let zero = _mm256_setzero_ps();
+    let mut mean = [0.0f32; ROWS];
+    for (i, m) in mean.iter_mut().enumerate().take(n) {
+        let (zp, ap) = (z.as_mut_ptr().add(i * H), a.as_mut_ptr().add(i * H));
+        let mut acc = zero;
+        for c in 0..V {
+            let v = _mm256_max_ps(_mm256_loadu_ps(zp.add(8 * c)), zero);
+            _mm256_storeu_ps(zp.add(8 * c), v);
+            _mm256_storeu_ps(ap.add(8 * c), v);
+            acc = _mm256_add_ps(acc, v);
+        }
+        *m = lane_sum8(acc) * inv;
+    }
+    let mut s = [0.0f32; ROWS];
+    for (i, si) in s.iter_mut().enumerate().take(n) {
+        let zp = z.as_mut_ptr().add(i * H);
+        let m = _mm256_set1_ps(mean[i]);
+        let mut acc = zero;
+        for c in 0..V {
+            let d = _mm256_sub_ps(_mm256_loadu_ps(zp.add(8 * c)), m);
+            _mm256_storeu_ps(zp.add(8 * c), d);
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(d, d));
+        }
+        let var = lane_sum8(acc) * inv;
+        *si = 1.0 / (var + eps).sqrt();
+    }
+    for (i, &si) in s.iter().enumerate().take(n) {
+        let (zp, xp, hp) = (
+            z.as_ptr().add(i * H),
+            xhat.as_mut_ptr().add(i * H),
+            h.as_mut_ptr().add(i * H),
+        );
+        let sv = _mm256_set1_ps(si);
+        for c in 0..V {
+            let nv = _mm256_mul_ps(_mm256_loadu_ps(zp.add(8 * c)), sv);
+            _mm256_storeu_ps(xp.add(8 * c), nv);
+            let (g, b) = (
+                _mm256_loadu_ps(gamma.as_ptr().add(8 * c)),
+                _mm256_loadu_ps(beta.as_ptr().add(8 * c)),
+            );
+            _mm256_storeu_ps(hp.add(8 * c), _mm256_fmadd_ps(g, nv, b));
+        }
+        rstd[i] = si;
+    }
+}
+
+/// [`norm_relu_backward_rows`] for `n` rows: `g` (`n × H`, the gradient of the block output,
+/// overwritten), the saved `xhat`, `a` (`n × H`) and `rstd` (`n`) in; `dgamma`, `dbeta`
+/// accumulated; `dz` (`n × H`) out.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+#[allow(clippy::too_many_arguments)] // reason: a row kernel
+unsafe fn norm_relu_backward(
+    g: &mut [f32],
+    n: usize,
+    xhat: &[f32],
+    a: &[f32],
+    rstd: &[f32],
+    gamma: &[f32],
+    dgamma: &mut [f32],
+    dbeta: &mut [f32],
+    dz: &mut [f32],
+) {
+    assert!(n <= ROWS && g.len() >= n * H && xhat.len() >= n * H && a.len() >= n * H);
+    assert!(rstd.len() >= n && dz.len() >= n * H && gamma.len() >= H);
+    assert!(dgamma.len() >= H && dbeta.len() >= H);
+    let inv = (1.0 / H as f64) as f32;
+    let zero = _mm256_setzero_ps();
+    let (dgp, dbp) = (dgamma.as_mut_ptr(), dbeta.as_mut_ptr());
+    let mut moments = [(0.0f32, 0.0f32); ROWS];
+    for (i, mo) in moments.iter_mut().enumerate().take(n) {
+        let (gp, xp) = (g.as_mut_ptr().add(i * H), xhat.as_ptr().add(i * H));
+        let (mut acc1, mut acc2) = (zero, zero);
+        for c in 0..V {
+            let (gv, xv) = (
+                _mm256_loadu_ps(gp.add(8 * c)),
+                _mm256_loadu_ps(xp.add(8 * c)),
+            );
+            let at = 8 * c;
+            _mm256_storeu_ps(
+                dgp.add(at),
+                _mm256_fmadd_ps(gv, xv, _mm256_loadu_ps(dgp.add(at))),
+            );
+            _mm256_storeu_ps(dbp.add(at), _mm256_add_ps(_mm256_loadu_ps(dbp.add(at)), gv));
+            let gg = _mm256_mul_ps(gv, _mm256_loadu_ps(gamma.as_ptr().add(at)));
+            _mm256_storeu_ps(gp.add(at), gg);
+            acc1 = _mm256_add_ps(acc1, gg);
+            acc2 = _mm256_add_ps(acc2, _mm256_mul_ps(gg, xv));
+        }
+        *mo = (lane_sum8(acc1) * inv, lane_sum8(acc2) * inv);
+    }
+    for (i, &(m1, m2)) in moments.iter().enumerate().take(n) {
+        let (gp, xp, ap, dp) = (
+            g.as_ptr().add(i * H),
+            xhat.as_ptr().add(i * H),
+            a.as_ptr().add(i * H),
+            dz.as_mut_ptr().add(i * H),
+        );
+        let (s, m1, neg_m2) = (
+            _mm256_set1_ps(rstd[i]),
+            _mm256_set1_ps(m1),
+            _mm256_set1_ps(-m2),
+        );
+        for c in 0..V {
+            let at = 8 * c;
+            let inner = _mm256_fmadd_ps(
+                _mm256_loadu_ps(xp.add(at)),
+                neg_m2,
+                _mm256_sub_ps(_mm256_loadu_ps(gp.add(at)), m1),
+            );
+            let v = _mm256_mul_ps(s, inner);
+            let alive = _mm256_cmp_ps::<_CMP_GT_OQ>(_mm256_loadu_ps(ap.add(at)), zero);
+            _mm256_storeu_ps(dp.add(at), _mm256_and_ps(v, alive));
+        }
+    }
+}
+
+// SAFETY (every `unsafe` call below): an `Avx2` exists only on a CPU with AVX2 and FMA
+// (`Avx2::new`); the kernels assert their extents.
+impl Products for Avx2 {
+    #[inline(always)]
+    fn affine_rows<T: Real>(
+        self,
+        x: &[T],
+        k: usize,
+        r0: usize,
+        w: &[T],
+        init: &[T; H],
+        out: &mut [[T; H]; ROWS],
+    ) {
+        match (T::as_f32(x), T::as_f32(w), T::as_f32(init)) {
+            (Some(x), Some(w), Some(init)) => {
+                let out = T::as_f32_mut(out.as_flattened_mut()).expect("T is f32");
+                unsafe { affine(x, k, r0, w, init, out) }
+            }
+            _ => Portable.affine_rows(x, k, r0, w, init, out),
+        }
+    }
+
+    #[inline(always)]
+    fn outer_acc<T: Real>(self, a: &[T], m: usize, b: &[T], rows: usize, c: &mut [T]) {
+        let (Some(a32), Some(b32), Some(c32)) = (T::as_f32(a), T::as_f32(b), T::as_f32_mut(c))
+        else {
+            return Portable.outer_acc(a, m, b, rows, c);
+        };
+        let mut i0 = 0;
+        while i0 + ROWS <= m {
+            unsafe { outer(a32, m, i0, b32, rows, c32) };
+            i0 += ROWS;
+        }
+        outer_acc_from::<f32, 16>(a32, m, b32, rows, c32, i0);
+    }
+
+    #[inline(always)]
+    fn relu_norm<T: Real>(
+        self,
+        z: &mut [[T; H]],
+        gamma: &[T; H],
+        beta: &[T; H],
+        eps: T,
+        out: &mut BlockOut<'_, T>,
+        r0: usize,
+    ) {
+        let n = z.len();
+        let rows = r0 * H..(r0 + n) * H;
+        if let (Some(g), Some(b), Some(e)) = (T::as_f32(gamma), T::as_f32(beta), T::as_f32(&[eps]))
+        {
+            let e = e[0];
+            let z32 = T::as_f32_mut(z.as_flattened_mut()).expect("T is f32");
+            let a = T::as_f32_mut(&mut out.a[rows.clone()]).expect("T is f32");
+            let xh = T::as_f32_mut(&mut out.xhat[rows.clone()]).expect("T is f32");
+            let h = T::as_f32_mut(&mut out.h[rows]).expect("T is f32");
+            let s = T::as_f32_mut(&mut out.rstd[r0..r0 + n]).expect("T is f32");
+            unsafe { relu_norm(z32, n, g, b, e, a, xh, s, h) }
+        } else {
+            relu_norm_rows(z, gamma, beta, eps, out, r0);
+        }
+    }
+
+    #[inline(always)]
+    fn norm_relu_backward<T: Real>(
+        self,
+        dh: &mut [[T; H]],
+        saved: &BlockIn<'_, T>,
+        r0: usize,
+        gamma: &[T; H],
+        dgamma: &mut [T; H],
+        dbeta: &mut [T; H],
+        dz: &mut [T],
+    ) {
+        let n = dh.len();
+        let rows = r0 * H..(r0 + n) * H;
+        if let (Some(x), Some(a), Some(s), Some(gm)) = (
+            T::as_f32(&saved.xhat[rows.clone()]),
+            T::as_f32(&saved.a[rows.clone()]),
+            T::as_f32(&saved.rstd[r0..r0 + n]),
+            T::as_f32(gamma),
+        ) {
+            let g = T::as_f32_mut(dh.as_flattened_mut()).expect("T is f32");
+            let dg = T::as_f32_mut(dgamma).expect("T is f32");
+            let db = T::as_f32_mut(dbeta).expect("T is f32");
+            let d = T::as_f32_mut(&mut dz[rows]).expect("T is f32");
+            unsafe { norm_relu_backward(g, n, x, a, s, gm, dg, db, d) }
+        } else {
+            norm_relu_backward_rows(dh, saved, r0, gamma, dgamma, dbeta, dz);
+        }
+    }
+}
