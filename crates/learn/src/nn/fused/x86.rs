@@ -144,30 +144,35 @@ unsafe fn relu_norm(
     assert!(a.len() >= n * H && xhat.len() >= n * H && h.len() >= n * H && rstd.len() >= n);
     let inv = (1.0 / H as f64) as f32;
     let zero = _mm256_setzero_ps();
-    let mut mean = [0.0f32; ROWS];
-    for (i, m) in mean.iter_mut().enumerate().take(n) {
-        let (zp, ap) = (z.as_mut_ptr().add(i * H), a.as_mut_ptr().add(i * H));
-        let mut acc = zero;
-        for c in 0..V {
-            let v = _mm256_max_ps(_mm256_loadu_ps(zp.add(8 * c)), zero);
-            _mm256_storeu_ps(zp.add(8 * c), v);
-            _mm256_storeu_ps(ap.add(8 * c), v);
-            acc = _mm256_add_ps(acc, v);
+    // Stage by stage, the rows interleaved (each row's own sums stay in lane order).
+    let zp = z.as_mut_ptr();
+    let mut acc = [zero; ROWS];
+    for c in 0..V {
+        for (i, acc) in acc.iter_mut().enumerate().take(n) {
+            let at = i * H + 8 * c;
+            let v = _mm256_max_ps(_mm256_loadu_ps(zp.add(at)), zero);
+            _mm256_storeu_ps(zp.add(at), v);
+            _mm256_storeu_ps(a.as_mut_ptr().add(at), v);
+            *acc = _mm256_add_ps(*acc, v);
         }
-        *m = lane_sum8(acc) * inv;
+    }
+    let mut mean = [zero; ROWS];
+    for i in 0..n {
+        mean[i] = _mm256_set1_ps(lane_sum8(acc[i]) * inv);
+        acc[i] = zero;
+    }
+    for c in 0..V {
+        for (i, acc) in acc.iter_mut().enumerate().take(n) {
+            let at = i * H + 8 * c;
+            let d = _mm256_sub_ps(_mm256_loadu_ps(zp.add(at)), mean[i]);
+            _mm256_storeu_ps(zp.add(at), d);
+            *acc = _mm256_add_ps(*acc, _mm256_mul_ps(d, d));
+        }
     }
     let mut s = [0.0f32; ROWS];
-    for (i, si) in s.iter_mut().enumerate().take(n) {
-        let zp = z.as_mut_ptr().add(i * H);
-        let m = _mm256_set1_ps(mean[i]);
-        let mut acc = zero;
-        for c in 0..V {
-            let d = _mm256_sub_ps(_mm256_loadu_ps(zp.add(8 * c)), m);
-            _mm256_storeu_ps(zp.add(8 * c), d);
-            acc = _mm256_add_ps(acc, _mm256_mul_ps(d, d));
-        }
-        let var = lane_sum8(acc) * inv;
-        *si = 1.0 / (var + eps).sqrt();
+    for i in 0..n {
+        let var = lane_sum8(acc[i]) * inv;
+        s[i] = 1.0 / (var + eps).sqrt();
     }
     for (i, &si) in s.iter().enumerate().take(n) {
         let (zp, xp, hp) = (
