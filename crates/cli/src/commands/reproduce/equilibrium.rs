@@ -32,8 +32,7 @@ use iovmarket::Scenario;
 use iovmarket_learn::{LearnedBidder, Policy, TrainOptions};
 use serde::Serialize;
 
-use super::jobs::job_scenario;
-use super::plan::{seeds, Bidding, Job, Method, Plan, METHODS, READINGS};
+use super::plan::{job_scenario, seeds, Bidding, Job, Method, Plan, METHODS, READINGS};
 use crate::output::progress;
 use crate::report::claims::method;
 

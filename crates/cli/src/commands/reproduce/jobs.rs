@@ -8,16 +8,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context, Result};
 use iovmarket::agents::{Bidder, BidderKind};
 use iovmarket::env::IovEnv;
-use iovmarket::market::MechanismKind;
 use iovmarket::metrics::EpisodeMetrics;
 use iovmarket::simulation::{episode_seed, run_episode};
 use iovmarket::Scenario;
-use iovmarket_learn::{LearnedBidder, TrainConfig};
+use iovmarket_learn::LearnedBidder;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::journal::Journal;
-use super::plan::{job_id, seeds, shading_grid, Bidding, Method, Plan, Reading, METHODS, READINGS};
+use super::plan::{
+    job_id, job_scenario, seeds, shading_grid, Bidding, Method, Plan, Reading, METHODS, READINGS,
+};
 use crate::output::progress;
 
 /// One row of results.csv: evaluation means over held-out episodes. Read back from the journal
@@ -66,39 +67,6 @@ pub(super) struct CurveRow {
     pub(super) policy_loss: f64,
     pub(super) value_loss: f64,
     pub(super) entropy: f64,
-}
-
-/// The scenario of one job.
-pub(super) fn job_scenario(
-    base: &Scenario,
-    reading: &Reading,
-    m: &Method,
-    vehicles: usize,
-    seed: u64,
-    plan: &Plan,
-) -> Result<Scenario> {
-    let mut s = base.clone();
-    let mut train = TrainConfig::from_scenario(base)?;
-    s.scenario.vehicles = vehicles;
-    s.scenario.seed = seed;
-    s.reward.latency_weight = reading.latency_weight;
-    s.market.mechanism = MechanismKind::new(m.mechanism, base.market.mechanism.kda_k())
-        .with_context(|| format!("scenario of {} at {vehicles} IoVs", m.id))?;
-    train.epochs = plan.epochs;
-    match m.bidding {
-        Bidding::Learned {
-            critic,
-            observation,
-        } => {
-            train.critic = critic;
-            s.agents.observation = observation;
-            s.agents.bidder = BidderKind::Learned;
-        }
-        Bidding::Fixed(kind) => s.agents.bidder = kind,
-        Bidding::BestShading => {}
-    }
-    s.train = train.to_table();
-    Ok(s)
 }
 
 /// The p-quantile (nearest rank) of sorted `xs`, 0 when empty.

@@ -1,9 +1,12 @@
 //! The plan of `reproduce`: the two readings of the latency unit, the methods compared, and the
 //! (reading, method, IoV count, seed) jobs to run with their seeds.
 
+use anyhow::{Context, Result};
 use iovmarket::agents::BidderKind;
 use iovmarket::config::ObservationKind;
-use iovmarket_learn::CriticKind;
+use iovmarket::market::MechanismKind;
+use iovmarket::Scenario;
+use iovmarket_learn::{CriticKind, TrainConfig};
 use serde::Serialize;
 
 use crate::report::claims::method;
@@ -212,4 +215,37 @@ pub(super) fn seeds(base: u64, s: usize) -> (u64, u64) {
         base.wrapping_add(1_000_000_007)
             .wrapping_add(1000 * s as u64),
     )
+}
+
+/// The scenario of one job.
+pub(super) fn job_scenario(
+    base: &Scenario,
+    reading: &Reading,
+    m: &Method,
+    vehicles: usize,
+    seed: u64,
+    plan: &Plan,
+) -> Result<Scenario> {
+    let mut s = base.clone();
+    let mut train = TrainConfig::from_scenario(base)?;
+    s.scenario.vehicles = vehicles;
+    s.scenario.seed = seed;
+    s.reward.latency_weight = reading.latency_weight;
+    s.market.mechanism = MechanismKind::new(m.mechanism, base.market.mechanism.kda_k())
+        .with_context(|| format!("scenario of {} at {vehicles} IoVs", m.id))?;
+    train.epochs = plan.epochs;
+    match m.bidding {
+        Bidding::Learned {
+            critic,
+            observation,
+        } => {
+            train.critic = critic;
+            s.agents.observation = observation;
+            s.agents.bidder = BidderKind::Learned;
+        }
+        Bidding::Fixed(kind) => s.agents.bidder = kind,
+        Bidding::BestShading => {}
+    }
+    s.train = train.to_table();
+    Ok(s)
 }
