@@ -130,7 +130,16 @@ pub fn actor_chunk<T: Real>(
             let inv_var = (T::from_f64(-2.0) * ls).exp();
             let mut dls = 0.0f64;
             let (eh_mu, eh_ls) = (T::from_f64(c_h * inv_n), c_h * inv_n);
+            let (mut dmu_h8, mut dls_h8) = ([T::ZERO; 8], [T::ZERO; 8]);
             for r in 0..n {
+                // The entropy gradients of eight rows at once (see `entropy_grad_with8`).
+                if r % 8 == 0 {
+                    let mut mu8 = [T::ZERO; 8];
+                    let m = 8.min(n - r);
+                    mu8[..m].copy_from_slice(&out[r..r + m]);
+                    (dmu_h8, dls_h8) = SquashedGaussian::entropy_grad_with8(&mu8, sigma);
+                }
+                let (dmu_h, dls_h) = (dmu_h8[r % 8], dls_h8[r % 8]);
                 let mu = out[r];
                 let (lp, dmu_lp, dls_lp) =
                     SquashedGaussian::log_prob_pre_with(rows.sample[r], mu, ls, inv_var);
@@ -139,7 +148,6 @@ pub fn actor_chunk<T: Real>(
                 let (loss, g) = ppo_term(ratio, adv, coefs.clip);
                 sums.policy += loss;
                 sums.clipped += ((ratio - 1.0).abs() > coefs.clip) as usize;
-                let (dmu_h, dls_h) = SquashedGaussian::entropy_grad_with(mu, sigma);
                 let g = T::from_f64(g * inv_n);
                 dhead[r] = g * dmu_lp - eh_mu * dmu_h;
                 dls += (g * dls_lp).to_f64() - eh_ls * dls_h.to_f64();
