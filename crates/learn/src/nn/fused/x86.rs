@@ -124,13 +124,13 @@ fn lane_sum8(v: __m256) -> f32 {
     _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)))
 }
 
-/// [`relu_norm_rows`] for `n` rows: `z` (`n × H`, overwritten) in, `a`, `xhat`, `h` (`n × H`)
+/// [`relu_norm_rows`] for `n` rows: `z` (`n × H`) in, `a`, `xhat`, `h` (`n × H`)
 /// and `rstd` (`n`) out.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 #[allow(clippy::too_many_arguments)] // reason: a row kernel
 unsafe fn relu_norm(
-    z: &mut [f32],
+    z: &[f32],
     n: usize,
     gamma: &[f32],
     beta: &[f32],
@@ -144,45 +144,33 @@ unsafe fn relu_norm(
     assert!(a.len() >= n * H && xhat.len() >= n * H && h.len() >= n * H && rstd.len() >= n);
     let inv = (1.0 / H as f64) as f32;
     let zero = _mm256_setzero_ps();
-    // Stage by stage, the rows interleaved (each row's own sums stay in lane order).
-    let zp = z.as_mut_ptr();
-    let mut acc = [zero; ROWS];
-    for c in 0..V {
-        for (i, acc) in acc.iter_mut().enumerate().take(n) {
-            let at = i * H + 8 * c;
-            let v = _mm256_max_ps(_mm256_loadu_ps(zp.add(at)), zero);
-            _mm256_storeu_ps(zp.add(at), v);
-            _mm256_storeu_ps(a.as_mut_ptr().add(at), v);
-            *acc = _mm256_add_ps(*acc, v);
-        }
-    }
-    let mut mean = [zero; ROWS];
-    for i in 0..n {
-        mean[i] = _mm256_set1_ps(lane_sum8(acc[i]) * inv);
-        acc[i] = zero;
-    }
-    for c in 0..V {
-        for (i, acc) in acc.iter_mut().enumerate().take(n) {
-            let at = i * H + 8 * c;
-            let d = _mm256_sub_ps(_mm256_loadu_ps(zp.add(at)), mean[i]);
-            _mm256_storeu_ps(zp.add(at), d);
-            *acc = _mm256_add_ps(*acc, _mm256_mul_ps(d, d));
-        }
-    }
-    let mut s = [0.0f32; ROWS];
-    for i in 0..n {
-        let var = lane_sum8(acc[i]) * inv;
-        s[i] = 1.0 / (var + eps).sqrt();
-    }
-    for (i, &si) in s.iter().enumerate().take(n) {
-        let (zp, xp, hp) = (
-            z.as_ptr().add(i * H),
+    // Row by row with the row in registers (only `a`, `x̂`, `h` are stored); the next row's
+    // work overlaps this row's reductions in the out-of-order window.
+    for (i, rstd) in rstd.iter_mut().enumerate().take(n) {
+        let zp = z.as_ptr().add(i * H);
+        let (ap, xp, hp) = (
+            a.as_mut_ptr().add(i * H),
             xhat.as_mut_ptr().add(i * H),
             h.as_mut_ptr().add(i * H),
         );
+        let mut v = [zero; V];
+        let mut acc = zero;
+        for (c, vc) in v.iter_mut().enumerate() {
+            *vc = _mm256_max_ps(_mm256_loadu_ps(zp.add(8 * c)), zero);
+            _mm256_storeu_ps(ap.add(8 * c), *vc);
+            acc = _mm256_add_ps(acc, *vc);
+        }
+        let mean = _mm256_set1_ps(lane_sum8(acc) * inv);
+        let mut acc = zero;
+        for vc in &mut v {
+            *vc = _mm256_sub_ps(*vc, mean);
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(*vc, *vc));
+        }
+        let var = lane_sum8(acc) * inv;
+        let si = 1.0 / (var + eps).sqrt();
         let sv = _mm256_set1_ps(si);
-        for c in 0..V {
-            let nv = _mm256_mul_ps(_mm256_loadu_ps(zp.add(8 * c)), sv);
+        for (c, vc) in v.iter().enumerate() {
+            let nv = _mm256_mul_ps(*vc, sv);
             _mm256_storeu_ps(xp.add(8 * c), nv);
             let (g, b) = (
                 _mm256_loadu_ps(gamma.as_ptr().add(8 * c)),
@@ -190,7 +178,7 @@ unsafe fn relu_norm(
             );
             _mm256_storeu_ps(hp.add(8 * c), _mm256_fmadd_ps(g, nv, b));
         }
-        rstd[i] = si;
+        *rstd = si;
     }
 }
 
@@ -316,7 +304,7 @@ impl Products for Avx2 {
         if let (Some(g), Some(b), Some(e)) = (T::as_f32(gamma), T::as_f32(beta), T::as_f32(&[eps]))
         {
             let e = e[0];
-            let z32 = T::as_f32_mut(z.as_flattened_mut()).expect("T is f32");
+            let z32 = T::as_f32(z.as_flattened()).expect("T is f32");
             let a = T::as_f32_mut(&mut out.a[rows.clone()]).expect("T is f32");
             let xh = T::as_f32_mut(&mut out.xhat[rows.clone()]).expect("T is f32");
             let h = T::as_f32_mut(&mut out.h[rows]).expect("T is f32");
