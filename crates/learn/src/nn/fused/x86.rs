@@ -281,12 +281,18 @@ impl Products for Avx2 {
         else {
             return Portable.outer_acc(a, m, b, rows, c);
         };
-        let mut i0 = 0;
-        while i0 + ROWS <= m {
-            unsafe { outer(a32, m, i0, b32, rows, c32) };
-            i0 += ROWS;
+        // Blocks of rows small enough to stay in L1 across the tiles of `c` (each element still
+        // accumulates the rows in order, through `c`).
+        const ROW_BLOCK: usize = 32;
+        let full = m - m % ROWS;
+        for r0 in (0..rows).step_by(ROW_BLOCK) {
+            let n = ROW_BLOCK.min(rows - r0);
+            let (ab, bb) = (&a32[r0 * m..(r0 + n) * m], &b32[r0 * H..(r0 + n) * H]);
+            for i0 in (0..full).step_by(ROWS) {
+                unsafe { outer(ab, m, i0, bb, n, c32) };
+            }
         }
-        outer_acc_from::<f32, 16>(a32, m, b32, rows, c32, i0);
+        outer_acc_from::<f32, 16>(a32, m, b32, rows, c32, full);
     }
 
     #[inline(always)]
