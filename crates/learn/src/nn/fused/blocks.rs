@@ -1,7 +1,9 @@
 //! The per-block kernels of the fused path: `Linear → ReLU → LayerNorm` forward of a hidden
 //! block row by row in registers, the head, and their backward passes, each over a chunk of rows.
 
-use super::tiles::{affine1, dot, outer_acc, row, row_mut, BlockIn, BlockOut, Products, H, ROWS};
+use super::tiles::{
+    affine1, dot, outer_acc, row, row_mut, BlockIn, BlockOut, TileKernels, H, ROWS,
+};
 use crate::nn::{LayerNorm, Linear, Real};
 
 /// `γ`, `β` of a hidden LayerNorm.
@@ -20,7 +22,7 @@ fn bias<'a, T>(lin: &Linear, params: &'a [T]) -> &'a [T; H] {
 /// `Linear → ReLU → LayerNorm` over `rows` rows of `x` (`rows × lin.inputs`), [`ROWS`] rows at
 /// a time.
 #[inline(always)]
-pub(crate) fn block_forward<T: Real, P: Products>(
+pub(crate) fn block_forward<T: Real, P: TileKernels>(
     p: P,
     lin: &Linear,
     norm: &LayerNorm,
@@ -96,7 +98,7 @@ fn store_norm_grads<T: Real>(norm: &LayerNorm, grads: &mut [T], dg: &[T; H], db:
 /// `scratch` holds at least `2·H·outputs + outputs` values.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)] // reason: the backward pass of two layers at once
-pub(crate) fn head_backward<T: Real, P: Products>(
+pub(crate) fn head_backward<T: Real, P: TileKernels>(
     p: P,
     head: &Linear,
     norm: &LayerNorm,
@@ -178,7 +180,7 @@ fn column_sums<T: Real>(dz: &[T], rows: usize) -> [T; H] {
 /// ReLU). `wt` is `H × H` scratch.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)] // reason: the backward pass of a block and the norm below
-pub(crate) fn block_backward<T: Real, P: Products>(
+pub(crate) fn block_backward<T: Real, P: TileKernels>(
     p: P,
     lin: &Linear,
     prev_norm: &LayerNorm,
@@ -224,7 +226,7 @@ pub(crate) fn block_backward<T: Real, P: Products>(
 /// `inputs × H` scratch.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)] // reason: the backward pass of a block and the input norm
-pub(crate) fn first_backward<T: Real, P: Products>(
+pub(crate) fn first_backward<T: Real, P: TileKernels>(
     p: P,
     input_norm: &LayerNorm,
     lin: &Linear,

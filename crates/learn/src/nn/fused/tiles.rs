@@ -12,56 +12,15 @@ use crate::nn::{lane_sum, Real};
 pub const WIDTH: usize = 64;
 pub(super) const H: usize = WIDTH;
 
-/// Rows of a row tile of [`Products::affine_rows`] and [`Products::outer_acc`].
+/// Rows of a row tile of [`TileKernels`].
 pub(super) const ROWS: usize = 6;
 
-/// The two products the blocks are made of, per instruction set: [`Portable`] written once
-/// over [`Real`]; `Avx2` with explicit intrinsics for `f32` (see `super::x86`). Both give
-/// the same bits.
-pub(crate) trait Products: Copy {
+/// The row-tile kernels the blocks are made of: two products and the LayerNorm rows, forward
+/// and backward. The provided methods are the portable versions, written once over [`Real`]
+/// ([`Portable`] takes them all); `Avx2` overrides them with explicit intrinsics for `f32`
+/// (see `super::x86`). Every implementation gives the same bits.
+pub(crate) trait TileKernels: Copy {
     /// Rows `r0..r0 + ROWS` of `init + x · w` (`x: · × k`, `w: k × H`) into `out`.
-    fn affine_rows<T: Real>(
-        self,
-        x: &[T],
-        k: usize,
-        r0: usize,
-        w: &[T],
-        init: &[T; H],
-        out: &mut [[T; H]; ROWS],
-    );
-    /// `c[m × H] += aᵀ · b` for `a: rows × m` and `b: rows × H`; each element accumulates over
-    /// the rows in order.
-    fn outer_acc<T: Real>(self, a: &[T], m: usize, b: &[T], rows: usize, c: &mut [T]);
-    /// [`relu_norm_rows`].
-    fn relu_norm<T: Real>(
-        self,
-        z: &mut [[T; H]],
-        gamma: &[T; H],
-        beta: &[T; H],
-        eps: T,
-        out: &mut BlockOut<'_, T>,
-        r0: usize,
-    );
-    /// [`norm_relu_backward_rows`].
-    #[allow(clippy::too_many_arguments)] // reason: a row kernel
-    fn norm_relu_backward<T: Real>(
-        self,
-        dh: &mut [[T; H]],
-        saved: &BlockIn<'_, T>,
-        r0: usize,
-        gamma: &[T; H],
-        dgamma: &mut [T; H],
-        dbeta: &mut [T; H],
-        dz: &mut [T],
-    );
-}
-
-/// The products in portable Rust, vectorised by the compiler for the enclosing function's
-/// instruction set.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Portable;
-
-impl Products for Portable {
     #[inline(always)]
     fn affine_rows<T: Real>(
         self,
@@ -77,11 +36,14 @@ impl Products for Portable {
         }
     }
 
+    /// `c[m × H] += aᵀ · b` for `a: rows × m` and `b: rows × H`; each element accumulates over
+    /// the rows in order.
     #[inline(always)]
     fn outer_acc<T: Real>(self, a: &[T], m: usize, b: &[T], rows: usize, c: &mut [T]) {
         outer_acc::<T, 16>(a, m, b, rows, c);
     }
 
+    /// [`relu_norm_rows`].
     #[inline(always)]
     fn relu_norm<T: Real>(
         self,
@@ -95,7 +57,9 @@ impl Products for Portable {
         relu_norm_rows(z, gamma, beta, eps, out, r0);
     }
 
+    /// [`norm_relu_backward_rows`].
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)] // reason: a row kernel
     fn norm_relu_backward<T: Real>(
         self,
         dh: &mut [[T; H]],
@@ -109,6 +73,13 @@ impl Products for Portable {
         norm_relu_backward_rows(dh, saved, r0, gamma, dgamma, dbeta, dz);
     }
 }
+
+/// The portable tile kernels, vectorised by the compiler for the enclosing function's
+/// instruction set.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Portable;
+
+impl TileKernels for Portable {}
 
 /// Activations of one hidden block (as in `MlpCache`): ReLU output, normalised, `1/σ`, output.
 pub(crate) struct BlockOut<'a, T> {

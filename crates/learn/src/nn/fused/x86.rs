@@ -1,7 +1,7 @@
-//! The kernels of the fused path ([`Products`]) written with explicit AVX2/FMA intrinsics for
+//! The tile kernels of the fused path ([`TileKernels`]) written with explicit AVX2/FMA intrinsics for
 //! `f32`: the two matrix products in 6-row × 16-column register tiles, and the LayerNorm rows.
 //!
-//! - **Products.** A tile keeps its 12 accumulators and the row of the shared operand in
+//! - **Products** (affine maps and weight gradients). A tile keeps its 12 accumulators and the row of the shared operand in
 //!   registers: per step, two loads of that operand, six broadcasts and twelve fused
 //!   multiply-adds. The portable versions left the shared operand in memory (a load per
 //!   multiply-add), which made them load-bound.
@@ -28,10 +28,7 @@ use std::arch::x86_64::{
     _mm_cvtss_f32, _mm_hadd_ps, _mm_movehdup_ps, _CMP_GT_OQ,
 };
 
-use super::tiles::{
-    norm_relu_backward_rows, outer_acc_from, relu_norm_rows, BlockIn, BlockOut, Portable, Products,
-    ROWS, WIDTH as H,
-};
+use super::tiles::{outer_acc_from, BlockIn, BlockOut, Portable, TileKernels, ROWS, WIDTH as H};
 use crate::nn::Real;
 
 /// Columns per register tile of the products (two registers).
@@ -124,7 +121,7 @@ fn lane_sum8(v: __m256) -> f32 {
     _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)))
 }
 
-/// [`relu_norm_rows`] for `n` rows: `z` (`n × H`) in, `a`, `xhat`, `h` (`n × H`)
+/// [`super::tiles::relu_norm_rows`] for `n` rows: `z` (`n × H`) in, `a`, `xhat`, `h` (`n × H`)
 /// and `rstd` (`n`) out.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
@@ -182,7 +179,7 @@ unsafe fn relu_norm(
     }
 }
 
-/// [`norm_relu_backward_rows`] for `n` rows: `g` (`n × H`, the gradient of the block output,
+/// [`super::tiles::norm_relu_backward_rows`] for `n` rows: `g` (`n × H`, the gradient of the block output,
 /// overwritten), the saved `xhat`, `a` (`n × H`) and `rstd` (`n`) in; `dgamma`, `dbeta`
 /// accumulated; `dz` (`n × H`) out.
 #[target_feature(enable = "avx2,fma")]
@@ -255,7 +252,7 @@ unsafe fn norm_relu_backward(
 
 // SAFETY (every `unsafe` call below): an `Avx2` exists only on a CPU with AVX2 and FMA
 // (`Avx2::new`); the kernels assert their extents.
-impl Products for Avx2 {
+impl TileKernels for Avx2 {
     #[inline(always)]
     fn affine_rows<T: Real>(
         self,
@@ -317,7 +314,7 @@ impl Products for Avx2 {
             let s = T::as_f32_mut(&mut out.rstd[r0..r0 + n]).expect("T is f32");
             unsafe { relu_norm(z32, n, g, b, e, a, xh, s, h) }
         } else {
-            relu_norm_rows(z, gamma, beta, eps, out, r0);
+            Portable.relu_norm(z, gamma, beta, eps, out, r0);
         }
     }
 
@@ -346,7 +343,7 @@ impl Products for Avx2 {
             let d = T::as_f32_mut(&mut dz[rows]).expect("T is f32");
             unsafe { norm_relu_backward(g, n, x, a, s, gm, dg, db, d) }
         } else {
-            norm_relu_backward_rows(dh, saved, r0, gamma, dgamma, dbeta, dz);
+            Portable.norm_relu_backward(dh, saved, r0, gamma, dgamma, dbeta, dz);
         }
     }
 }
