@@ -7,7 +7,7 @@ use crate::config::{CriticKind, TrainConfig};
 use iovmarket::env::MultiAgentEnv;
 
 use crate::lanes::{CHUNK, LANES};
-use crate::nn::MlpCache;
+use crate::nn::{LayerNorm, MlpCache};
 use crate::policy::Policy;
 use crate::ppo::{gae, mean_std, ValueNorm};
 use crate::rollout::{Critic, Worker};
@@ -17,13 +17,15 @@ use crate::rollout::{Critic, Worker};
 pub(crate) struct Batch {
     /// Slots in the rollout (envs × T).
     pub(crate) slots: usize,
-    /// Critic inputs, `slots × vps × inputs`.
+    /// Critic inputs, `slots × vps × inputs`, normalised by the critic's input LayerNorm (its
+    /// parameter-free half, once per update: see `Mlp::forward_normalized`).
     pub(crate) critic_input: Vec<f32>,
     /// Normalised value predictions of the rollout, `slots × vps`.
     pub(crate) value_old: Vec<f32>,
     /// Raw returns, `slots × vps`.
     pub(crate) returns: Vec<f64>,
-    /// Active samples in slot order: observation rows.
+    /// Active samples in slot order: observation rows, normalised by the actor's input
+    /// LayerNorm (its parameter-free half, once per update).
     pub(crate) obs: Vec<f32>,
     pub(crate) sample: Vec<f32>,
     pub(crate) logp: Vec<f32>,
@@ -34,10 +36,12 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    /// Flattens the workers' buffers: GAE, returns, active samples, normalised advantages.
+    /// Flattens the workers' buffers: GAE, returns, active samples, normalised advantages, and
+    /// the networks' inputs normalised.
     pub(crate) fn build<E: MultiAgentEnv>(
         &mut self,
         workers: &[Worker<E>],
+        policy: &Policy,
         critic: &Critic,
         value_norm: &ValueNorm,
         cfg: &TrainConfig,
@@ -112,11 +116,21 @@ impl Batch {
             }
         }
         b.slot_start.push(b.sample.len() as u32);
+        normalize_rows(&policy.net.input_norm, &mut b.obs);
+        normalize_rows(&critic.net.input_norm, &mut b.critic_input);
         let (mean, std) = mean_std(raw_adv.iter().copied());
         for (x, &raw) in b.adv.iter_mut().zip(&raw_adv) {
             *x = ((raw - mean) / (std + 1e-5)) as f32;
         }
     }
+}
+
+/// Replaces the rows of `x` by their normalised values (`x̂` of `norm`).
+fn normalize_rows(norm: &LayerNorm, x: &mut Vec<f32>) {
+    let rows = x.len() / norm.dim;
+    let mut xhat = vec![0.0; x.len()];
+    norm.normalize(x, rows, &mut xhat, &mut vec![0.0; rows]);
+    *x = xhat;
 }
 
 /// Per-lane buffers of the update: each lane accumulates the gradient of a fixed, contiguous
@@ -125,12 +139,10 @@ impl Batch {
 pub(crate) struct Lane {
     pub(crate) actor_cache: MlpCache<f32>,
     pub(crate) critic_cache: MlpCache<f32>,
-    pub(crate) obs: Vec<f32>,
     pub(crate) sample: Vec<f32>,
     pub(crate) logp: Vec<f32>,
     pub(crate) adv: Vec<f32>,
     pub(crate) dhead: Vec<f32>,
-    pub(crate) input: Vec<f32>,
     pub(crate) value_old: Vec<f32>,
     pub(crate) target: Vec<f32>,
     pub(crate) dout: Vec<f32>,
@@ -153,17 +165,14 @@ pub(crate) struct Scratch {
 impl Scratch {
     /// Buffers for `policy` and `critic` with `vps` values per slot.
     pub(crate) fn new(policy: &Policy, critic: &Critic, vps: usize) -> Self {
-        let (obs_dim, critic_inputs) = (policy.obs_dim, critic.net.inputs());
         let outs = policy.outputs();
         let lane = || Lane {
             actor_cache: MlpCache::new(&policy.net, CHUNK),
             critic_cache: MlpCache::new(&critic.net, CHUNK),
-            obs: vec![0.0; CHUNK * obs_dim],
             sample: vec![0.0; CHUNK],
             logp: vec![0.0; CHUNK],
             adv: vec![0.0; CHUNK],
             dhead: vec![0.0; CHUNK * outs],
-            input: vec![0.0; CHUNK * critic_inputs],
             value_old: vec![0.0; CHUNK],
             target: vec![0.0; CHUNK],
             dout: vec![0.0; CHUNK],

@@ -290,8 +290,13 @@ impl<E: MultiAgentEnv> Trainer<E> {
                 })
             })?;
         }
-        self.batch
-            .build(&self.workers, &self.critic, &self.value_norm, &self.train);
+        self.batch.build(
+            &self.workers,
+            &self.policy,
+            &self.critic,
+            &self.value_norm,
+            &self.train,
+        );
         Ok(())
     }
 
@@ -394,15 +399,15 @@ impl<E: MultiAgentEnv> Trainer<E> {
                 for c in range {
                     let chunk = &rows[c * CHUNK..((c + 1) * CHUNK).min(rows.len())];
                     let n = chunk.len();
+                    let obs = lane.actor_cache.normalized_inputs_mut();
                     for (j, &r) in chunk.iter().enumerate() {
                         let r = r as usize;
-                        lane.obs[j * d..(j + 1) * d].copy_from_slice(&b.obs[r * d..(r + 1) * d]);
+                        obs[j * d..(j + 1) * d].copy_from_slice(&b.obs[r * d..(r + 1) * d]);
                         lane.sample[j] = b.sample[r];
                         lane.logp[j] = b.logp[r];
                         lane.adv[j] = b.adv[r];
                     }
                     let rows = ActorRows {
-                        obs: &lane.obs[..n * d],
                         sample: &lane.sample[..n],
                         logp_old: &lane.logp[..n],
                         adv: &lane.adv[..n],
@@ -502,15 +507,15 @@ impl<E: MultiAgentEnv> Trainer<E> {
                     let lo = c * CHUNK;
                     let chunk = &rows[lo..(lo + CHUNK).min(rows.len())];
                     let n = chunk.len();
+                    let input = lane.critic_cache.normalized_inputs_mut();
                     for (j, &r) in chunk.iter().enumerate() {
                         let r = r as usize;
-                        lane.input[j * inputs..(j + 1) * inputs]
+                        input[j * inputs..(j + 1) * inputs]
                             .copy_from_slice(&b.critic_input[r * inputs..(r + 1) * inputs]);
                         lane.value_old[j] = b.value_old[r];
                         lane.target[j] = targets[lo + j];
                     }
                     let rows = CriticRows {
-                        input: &lane.input[..n * inputs],
                         value_old: &lane.value_old[..n],
                         target: &lane.target[..n],
                     };
@@ -685,13 +690,14 @@ mod tests {
                 let (net, layout) = (t.policy.net.clone(), t.policy.layout());
                 let m = rows.len();
                 let mut cache = MlpCache::<f64>::new(&net, m);
+                // The batch holds the observations normalised; `actor_chunk` starts from them.
+                cache.normalized_inputs_mut()[..obs.len()].copy_from_slice(&obs);
                 let mut dhead = vec![0.0; m * t.policy.outputs()];
                 let theta: Vec<f64> = t.policy.actors[g].0.iter().map(|&x| f64::from(x)).collect();
                 let mut unused = vec![0.0; theta.len()];
                 let inv_n = 1.0 / m as f64;
                 let mut loss = |p: &[f64]| {
                     let rows = ActorRows {
-                        obs: &obs,
                         sample: &sample,
                         logp_old: &logp,
                         adv: &adv,

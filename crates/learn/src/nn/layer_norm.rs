@@ -44,7 +44,8 @@ impl LayerNorm {
         params[self.offset + d..self.offset + 2 * d].fill(T::ZERO);
     }
 
-    /// Normalises `rows` rows of `x` into `y`, keeping `x̂` (`rows × dim`) and `1/σ` (`rows`).
+    /// Normalises `rows` rows of `x` into `y`, keeping `x̂` (`rows × dim`) and `1/σ` (`rows`):
+    /// [`LayerNorm::normalize`] then [`LayerNorm::scale_shift`].
     #[inline(always)] // reason: inlined into the fused path's instruction-set variants
     pub fn forward<T: Real>(
         &self,
@@ -55,9 +56,15 @@ impl LayerNorm {
         xhat: &mut [T],
         rstd: &mut [T],
     ) {
+        self.normalize(x, rows, xhat, rstd);
+        self.scale_shift(params, xhat, rows, y);
+    }
+
+    /// The parameter-free half of [`LayerNorm::forward`]: `x̂ = (x − mean) / sqrt(var + ε)`
+    /// (`rows × dim`) and `1/σ` (`rows`) of `rows` rows of `x`. The update normalises its
+    /// fixed observations once with this, not once per pass.
+    pub fn normalize<T: Real>(&self, x: &[T], rows: usize, xhat: &mut [T], rstd: &mut [T]) {
         let d = self.dim;
-        let gamma = &params[self.offset..self.offset + d];
-        let beta = &params[self.offset + d..self.offset + 2 * d];
         let inv_d = T::from_f64(1.0 / d as f64);
         let eps = T::from_f64(self.eps);
         for r in 0..rows {
@@ -66,11 +73,20 @@ impl LayerNorm {
             let var = lane_sum(xr, xr, |a, _| (a - mean) * (a - mean)) * inv_d;
             let s = T::ONE / (var + eps).sqrt();
             rstd[r] = s;
-            let hr = &mut xhat[r * d..(r + 1) * d];
-            let yr = &mut y[r * d..(r + 1) * d];
-            for ((((h, o), &v), &g), &b) in hr.iter_mut().zip(yr).zip(xr).zip(gamma).zip(beta) {
-                let n = (v - mean) * s;
-                *h = n;
+            for (h, &v) in xhat[r * d..(r + 1) * d].iter_mut().zip(xr) {
+                *h = (v - mean) * s;
+            }
+        }
+    }
+
+    /// The learned half of [`LayerNorm::forward`]: `y = γ ⊙ x̂ + β` for `rows` rows of `x̂`.
+    #[inline(always)] // reason: inlined into the fused path's instruction-set variants
+    pub fn scale_shift<T: Real>(&self, params: &[T], xhat: &[T], rows: usize, y: &mut [T]) {
+        let d = self.dim;
+        let gamma = &params[self.offset..self.offset + d];
+        let beta = &params[self.offset + d..self.offset + 2 * d];
+        for (yr, hr) in y[..rows * d].chunks_exact_mut(d).zip(xhat.chunks_exact(d)) {
+            for (((o, &n), &g), &b) in yr.iter_mut().zip(hr).zip(gamma).zip(beta) {
                 *o = g * n + b;
             }
         }

@@ -145,23 +145,31 @@ impl Mlp {
     /// # Panics
     /// If `rows` exceeds the cache capacity.
     pub fn forward<T: Real>(&self, params: &[T], x: &[T], rows: usize, cache: &mut MlpCache<T>) {
+        let d = self.inputs();
+        let c = &mut *cache;
+        self.input_norm
+            .normalize(&x[..rows * d], rows, &mut c.xhat0, &mut c.rstd0);
+        self.forward_normalized(params, rows, cache);
+    }
+
+    /// [`Mlp::forward`] from inputs already normalised into `cache` (the parameter-free half of
+    /// the input LayerNorm, [`LayerNorm::normalize`], written to
+    /// [`MlpCache::normalized_inputs_mut`]): the update's observations are fixed for a whole
+    /// update, so it normalises them once instead of once per pass.
+    ///
+    /// # Panics
+    /// If `rows` exceeds the cache capacity.
+    pub fn forward_normalized<T: Real>(&self, params: &[T], rows: usize, cache: &mut MlpCache<T>) {
         assert!(
             rows <= cache.capacity,
             "MLP cache holds {} rows",
             cache.capacity
         );
         if cache.fused {
-            return super::simd::forward(super::simd::Isa::current(), self, params, x, rows, cache);
+            return super::simd::forward(super::simd::Isa::current(), self, params, rows, cache);
         }
-        let d = self.inputs();
-        self.input_norm.forward(
-            params,
-            &x[..rows * d],
-            rows,
-            &mut cache.h0,
-            &mut cache.xhat0,
-            &mut cache.rstd0,
-        );
+        self.input_norm
+            .scale_shift(params, &cache.xhat0, rows, &mut cache.h0);
         for (i, (lin, norm)) in self.hidden.iter().enumerate() {
             let (before, rest) = cache.blocks.split_at_mut(i);
             let input: &[T] = before.last().map_or(&cache.h0, |b| &b.h);
@@ -295,6 +303,13 @@ impl<T: Real> MlpCache<T> {
             d1: vec![T::ZERO; c * widest],
             d2: vec![T::ZERO; c * widest],
         }
+    }
+
+    /// The normalised inputs `x̂` (`capacity × inputs`) that [`Mlp::forward_normalized`] starts
+    /// from. (Their `1/σ` would only be needed for the gradient of the inputs, which no
+    /// backward pass computes.)
+    pub fn normalized_inputs_mut(&mut self) -> &mut [T] {
+        &mut self.xhat0
     }
 
     /// Rows the cache can hold.
@@ -449,7 +464,10 @@ mod tests {
         let c: Vec<f32> = check::random(rows, 28).iter().map(|&v| v as f32).collect();
         let run = |isa: Isa| {
             let mut cache = MlpCache::new(&mlp, rows);
-            simd::forward(isa, &mlp, &p, &x, rows, &mut cache);
+            let mut rstd = vec![0.0; rows];
+            mlp.input_norm
+                .normalize(&x, rows, cache.normalized_inputs_mut(), &mut rstd);
+            simd::forward(isa, &mlp, &p, rows, &mut cache);
             let out = cache.output()[..rows].to_vec();
             let mut grads = vec![0.25f32; p.len()];
             simd::backward(isa, &mlp, &p, &mut cache, &c, rows, &mut grads);

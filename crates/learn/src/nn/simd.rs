@@ -172,25 +172,19 @@ kernels!(Portable, fused::Portable);
 #[cfg(target_arch = "x86_64")]
 kernels!(Avx2, fused::Avx2::new(), "avx2,fma");
 
-/// The fused forward pass of `mlp` (a fused-path network: 64-wide hidden layers with ReLU) on
-/// `isa`, whatever [`Isa::current`] says: to compare instruction sets.
+/// The fused forward pass of `mlp` (a fused-path network: 64-wide hidden layers with ReLU) from
+/// the inputs normalised into `cache` (see [`Mlp::forward_normalized`]) on `isa`, whatever
+/// [`Isa::current`] says: to compare instruction sets.
 ///
 /// # Panics
 /// If `isa` is wider than [`Isa::detected`], or `mlp` is not a fused-path network.
-pub fn forward<T: Real>(
-    isa: Isa,
-    mlp: &Mlp,
-    params: &[T],
-    x: &[T],
-    rows: usize,
-    cache: &mut MlpCache<T>,
-) {
+pub fn forward<T: Real>(isa: Isa, mlp: &Mlp, params: &[T], rows: usize, cache: &mut MlpCache<T>) {
     assert!(isa <= Isa::detected(), "{isa:?} is not available here");
     assert!(fused::eligible(mlp), "not a fused-path network");
     match isa {
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => fused::forward(Avx2(()), mlp, params, x, rows, cache),
-        _ => fused::forward(Portable(()), mlp, params, x, rows, cache),
+        Isa::Avx2 => fused::forward(Avx2(()), mlp, params, rows, cache),
+        _ => fused::forward(Portable(()), mlp, params, rows, cache),
     }
 }
 

@@ -65,11 +65,10 @@ pub fn value_term(v: f64, v_old: f64, target: f64, clip: f64, delta: f64) -> (f6
     }
 }
 
-/// Rows of the actor update.
+/// Rows of the actor update (their observations are in the network's cache, normalised: see
+/// [`actor_chunk`]).
 #[derive(Debug, Clone, Copy)]
 pub struct ActorRows<'a, T> {
-    /// Observations, `rows × obs_dim`.
-    pub obs: &'a [T],
     /// Stored samples: pre-squash `u` (Gaussian) or the action `a` (Beta).
     pub sample: &'a [T],
     /// Log-probabilities under the rollout policy (Gaussian part only for the squashed
@@ -102,6 +101,8 @@ pub struct ActorLayout {
 /// Accumulates into `grads` the gradient of `inv_n · Σ_rows [−min(r·Â, clip(r)·Â) − c_H·H]`
 /// for one chunk of rows and returns the chunk's sums.
 ///
+/// The rows' observations must already be normalised into `cache`
+/// ([`MlpCache::normalized_inputs_mut`], see [`Mlp::forward_normalized`]).
 /// `dhead` is scratch of at least `rows × outputs`.
 #[allow(clippy::too_many_arguments)] // reason: a hot kernel; a struct would only rename these
 pub fn actor_chunk<T: Real>(
@@ -117,7 +118,7 @@ pub fn actor_chunk<T: Real>(
     grads: &mut [T],
 ) -> ActorSums {
     let n = rows.sample.len();
-    net.forward(params, rows.obs, n, cache);
+    net.forward_normalized(params, n, cache);
     let out = cache.output();
     let mut sums = ActorSums::default();
     let c_h = coefs.entropy;
@@ -176,11 +177,10 @@ pub fn actor_chunk<T: Real>(
     sums
 }
 
-/// Rows of the critic update.
+/// Rows of the critic update (their inputs, global states or local observations, are in the
+/// network's cache, normalised: see [`critic_chunk`]).
 #[derive(Debug, Clone, Copy)]
 pub struct CriticRows<'a, T> {
-    /// Critic inputs (global states or local observations), `rows × inputs`.
-    pub input: &'a [T],
     /// Normalised value predictions of the rollout.
     pub value_old: &'a [T],
     /// Normalised returns.
@@ -188,7 +188,8 @@ pub struct CriticRows<'a, T> {
 }
 
 /// Accumulates into `grads` the gradient of `c_V · inv_n · Σ_rows value_term` for one chunk
-/// and returns the chunk's Σ value_term (without `c_V`).
+/// and returns the chunk's Σ value_term (without `c_V`). The rows' inputs must already be
+/// normalised into `cache`, as in [`actor_chunk`].
 #[allow(clippy::too_many_arguments)] // reason: as `actor_chunk`
 pub fn critic_chunk<T: Real>(
     net: &Mlp,
@@ -201,7 +202,7 @@ pub fn critic_chunk<T: Real>(
     grads: &mut [T],
 ) -> f64 {
     let n = rows.target.len();
-    net.forward(params, rows.input, n, cache);
+    net.forward_normalized(params, n, cache);
     let out = cache.output();
     let mut total = 0.0;
     let scale = coefs.value * inv_n;
@@ -328,8 +329,8 @@ mod tests {
             &net,
             layout,
             &p,
+            // The observations are in `cache`, normalised by the forward pass above.
             ActorRows {
-                obs: &obs,
                 sample: &sample,
                 logp_old: &logp_old,
                 adv: &adv,
@@ -399,8 +400,8 @@ mod tests {
         };
         let mut grads = vec![0.0; p.len()];
         let mut dout = vec![0.0; rows];
+        // The inputs are in `cache`, normalised by the forward pass above.
         let rows_ = CriticRows {
-            input: &input,
             value_old: &value_old,
             target: &target,
         };

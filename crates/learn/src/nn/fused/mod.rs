@@ -106,24 +106,17 @@ pub(super) trait Kernels: Copy {
     );
 }
 
-/// The whole forward pass of an eligible [`Mlp`] (see [`Mlp::forward`]) on kernels `k`.
+/// The whole forward pass of an eligible [`Mlp`] from its normalised inputs (see
+/// [`Mlp::forward_normalized`]) on kernels `k`.
 pub(super) fn forward<T: Real, K: Kernels>(
     k: K,
     mlp: &Mlp,
     params: &[T],
-    x: &[T],
     rows: usize,
     cache: &mut MlpCache<T>,
 ) {
-    let d = mlp.inputs();
-    mlp.input_norm.forward(
-        params,
-        &x[..rows * d],
-        rows,
-        &mut cache.h0,
-        &mut cache.xhat0,
-        &mut cache.rstd0,
-    );
+    mlp.input_norm
+        .scale_shift(params, &cache.xhat0, rows, &mut cache.h0);
     for (i, (lin, norm)) in mlp.hidden.iter().enumerate() {
         let (before, rest) = cache.blocks.split_at_mut(i);
         let input: &[T] = before.last().map_or(&cache.h0, |b| &b.h);
