@@ -133,58 +133,84 @@ fn normalize_rows(norm: &LayerNorm, x: &mut Vec<f32>) {
     *x = xhat;
 }
 
-/// Per-lane buffers of the update: each lane accumulates the gradient of a fixed, contiguous
+/// One gradient lane of the actor's steps: it accumulates the gradient of a fixed, contiguous
 /// share of a step's chunks ([`crate::lanes`]).
 #[derive(Debug)]
-pub(crate) struct Lane {
-    pub(crate) actor_cache: MlpCache<f32>,
-    pub(crate) critic_cache: MlpCache<f32>,
+pub(crate) struct ActorLane {
+    pub(crate) cache: MlpCache<f32>,
     pub(crate) sample: Vec<f32>,
     pub(crate) logp: Vec<f32>,
     pub(crate) adv: Vec<f32>,
     pub(crate) dhead: Vec<f32>,
+    pub(crate) grads: Vec<f32>,
+}
+
+/// One gradient lane of the critic's steps.
+#[derive(Debug)]
+pub(crate) struct CriticLane {
+    pub(crate) cache: MlpCache<f32>,
     pub(crate) value_old: Vec<f32>,
     pub(crate) target: Vec<f32>,
     pub(crate) dout: Vec<f32>,
-    pub(crate) actor_grads: Vec<f32>,
-    pub(crate) critic_grads: Vec<f32>,
+    pub(crate) grads: Vec<f32>,
 }
 
-/// Scratch of the update, reused across epochs.
+/// Scratch of the actor's steps, reused across epochs.
 #[derive(Debug)]
-pub(crate) struct Scratch {
-    pub(crate) lanes: Vec<Lane>,
-    pub(crate) actor_grads: Vec<f32>,
-    pub(crate) critic_grads: Vec<f32>,
+pub(crate) struct ActorScratch {
+    pub(crate) lanes: Vec<ActorLane>,
+    /// The assembled gradient of a step.
+    pub(crate) grads: Vec<f32>,
+    /// A step's batch rows per actor.
     pub(crate) groups: Vec<Vec<u32>>,
-    pub(crate) critic_rows: Vec<u32>,
+}
+
+/// Scratch of the critic's steps, reused across epochs.
+#[derive(Debug)]
+pub(crate) struct CriticScratch {
+    pub(crate) lanes: Vec<CriticLane>,
+    /// The assembled gradient of a step.
+    pub(crate) grads: Vec<f32>,
+    /// A step's value rows, their raw returns and normalised targets.
+    pub(crate) rows: Vec<u32>,
     pub(crate) raw_returns: Vec<f64>,
     pub(crate) targets: Vec<f32>,
 }
 
-impl Scratch {
-    /// Buffers for `policy` and `critic` with `vps` values per slot.
-    pub(crate) fn new(policy: &Policy, critic: &Critic, vps: usize) -> Self {
+impl ActorScratch {
+    /// Buffers for `policy`.
+    pub(crate) fn new(policy: &Policy) -> Self {
         let outs = policy.outputs();
-        let lane = || Lane {
-            actor_cache: MlpCache::new(&policy.net, CHUNK),
-            critic_cache: MlpCache::new(&critic.net, CHUNK),
+        let lane = || ActorLane {
+            cache: MlpCache::new(&policy.net, CHUNK),
             sample: vec![0.0; CHUNK],
             logp: vec![0.0; CHUNK],
             adv: vec![0.0; CHUNK],
             dhead: vec![0.0; CHUNK * outs],
-            value_old: vec![0.0; CHUNK],
-            target: vec![0.0; CHUNK],
-            dout: vec![0.0; CHUNK],
-            actor_grads: vec![0.0; policy.net.len() + 1],
-            critic_grads: vec![0.0; critic.params.0.len()],
+            grads: vec![0.0; policy.net.len() + 1],
         };
         Self {
             lanes: (0..LANES).map(|_| lane()).collect(),
-            actor_grads: vec![0.0; policy.net.len() + 1],
-            critic_grads: vec![0.0; critic.params.0.len()],
+            grads: vec![0.0; policy.net.len() + 1],
             groups: vec![Vec::new(); policy.actors.len()],
-            critic_rows: Vec::with_capacity(vps),
+        }
+    }
+}
+
+impl CriticScratch {
+    /// Buffers for `critic` with `vps` values per slot.
+    pub(crate) fn new(critic: &Critic, vps: usize) -> Self {
+        let lane = || CriticLane {
+            cache: MlpCache::new(&critic.net, CHUNK),
+            value_old: vec![0.0; CHUNK],
+            target: vec![0.0; CHUNK],
+            dout: vec![0.0; CHUNK],
+            grads: vec![0.0; critic.params.0.len()],
+        };
+        Self {
+            lanes: (0..LANES).map(|_| lane()).collect(),
+            grads: vec![0.0; critic.params.0.len()],
+            rows: Vec::with_capacity(vps),
             raw_returns: Vec::new(),
             targets: Vec::new(),
         }

@@ -52,6 +52,7 @@ pub mod ppo;
 pub mod rollout;
 pub mod stats;
 pub mod trainer;
+mod update;
 
 use std::path::PathBuf;
 

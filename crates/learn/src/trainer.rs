@@ -41,17 +41,17 @@ use iovmarket::Scenario;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
-use crate::batch::{Batch, Scratch};
+use crate::batch::{ActorScratch, Batch, CriticScratch};
 use crate::checkpoint::Snapshot;
 use crate::config::{BidDistribution, CriticKind, TrainConfig};
 use crate::error::{Error, Result};
-use crate::lanes::accumulate;
 pub use crate::lanes::{CHUNK, LANES};
-use crate::nn::{clip_grad_norm, Adam};
+use crate::nn::Adam;
 use crate::policy::Policy;
-use crate::ppo::{actor_chunk, critic_chunk, ActorRows, ActorSums, Coefs, CriticRows, ValueNorm};
+use crate::ppo::{Coefs, ValueNorm};
 use crate::rollout::{action_stream, rollout_seed, user_stream, Critic, Tag, Worker};
 use crate::stats::{EpochStats, UpdateStats};
+use crate::update::{step_both, ActorStep, CriticStep};
 
 /// MAPPO/IPPO training state over envs of type `E`.
 pub struct Trainer<E> {
@@ -70,7 +70,8 @@ pub struct Trainer<E> {
     /// The trainer's own pool; `None` runs on the ambient rayon pool (see [`Trainer::new`]).
     pool: Option<rayon::ThreadPool>,
     batch: Batch,
-    scratch: Scratch,
+    actor_scratch: ActorScratch,
+    critic_scratch: CriticScratch,
 }
 
 /// Runs `f` in `pool`, or in the ambient rayon pool if there is none.
@@ -184,7 +185,8 @@ impl<E: MultiAgentEnv> Trainer<E> {
             .into_iter()
             .map(|e| Worker::new(e, &policy, &critic))
             .collect();
-        let scratch = Scratch::new(&policy, &critic, critic.values_per_slot(agents));
+        let actor_scratch = ActorScratch::new(&policy);
+        let critic_scratch = CriticScratch::new(&critic, critic.values_per_slot(agents));
         Ok(Self {
             scenario: scenario.clone(),
             train,
@@ -199,7 +201,8 @@ impl<E: MultiAgentEnv> Trainer<E> {
             workers,
             pool,
             batch: Batch::default(),
-            scratch,
+            actor_scratch,
+            critic_scratch,
         })
     }
 
@@ -302,7 +305,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
 
     /// `ppo_epochs` passes over the batch.
     fn update(&mut self) -> Result<UpdateStats> {
-        let cfg = self.train.clone();
+        let cfg = &self.train;
         let coefs = Coefs {
             clip: cfg.clip,
             entropy: cfg.entropy_coef,
@@ -310,11 +313,30 @@ impl<E: MultiAgentEnv> Trainer<E> {
             huber_delta: cfg.huber_delta,
         };
         let n = self.workers[0].env.num_agents();
-        let vps = self.critic.values_per_slot(n);
         let slots = self.batch.slots;
         let mut order: Vec<u32> = (0..slots as u32).collect();
-        let mut u = UpdateStats::default();
+        let (mut ua, mut uc) = (UpdateStats::default(), UpdateStats::default());
         let m = cfg.minibatches;
+        let mut actor = ActorStep {
+            pool: self.pool.as_ref(),
+            policy: &mut self.policy,
+            adam: &mut self.actor_adam,
+            batch: &self.batch,
+            scratch: &mut self.actor_scratch,
+            max_grad_norm: cfg.max_grad_norm,
+            epoch: self.epoch,
+        };
+        let mut critic = CriticStep {
+            pool: self.pool.as_ref(),
+            vps: self.critic.values_per_slot(n),
+            critic: &mut self.critic,
+            adam: &mut self.critic_adam,
+            value_norm: &mut self.value_norm,
+            batch: &self.batch,
+            scratch: &mut self.critic_scratch,
+            max_grad_norm: cfg.max_grad_norm,
+            epoch: self.epoch,
+        };
         for k in 0..cfg.ppo_epochs {
             if m > 1 {
                 order.sort_unstable();
@@ -327,224 +349,20 @@ impl<E: MultiAgentEnv> Trainer<E> {
             }
             for mb in 0..m {
                 let part = &order[mb * slots / m..(mb + 1) * slots / m];
-                self.actor_step(part, coefs, k == 0, &mut u)?;
-                self.critic_step(part, vps, coefs, &mut u)?;
+                step_both(
+                    &mut actor,
+                    &mut critic,
+                    part,
+                    coefs,
+                    k == 0,
+                    &mut ua,
+                    &mut uc,
+                )?;
             }
         }
-        Ok(u)
-    }
-
-    fn actor_step(
-        &mut self,
-        slots: &[u32],
-        coefs: Coefs,
-        first_pass: bool,
-        u: &mut UpdateStats,
-    ) -> Result<()> {
-        let b = &self.batch;
-        let s = &mut self.scratch;
-        for g in s.groups.iter_mut() {
-            g.clear();
-        }
-        let shared = self.policy.is_shared();
-        for &slot in slots {
-            let (lo, hi) = (b.slot_start[slot as usize], b.slot_start[slot as usize + 1]);
-            for r in lo..hi {
-                let g = if shared {
-                    0
-                } else {
-                    b.agent[r as usize] as usize
-                };
-                s.groups[g].push(r);
-            }
-        }
-        // Taken out for the loop (and put back), so the groups can be read while `self` is not.
-        let groups = std::mem::take(&mut self.scratch.groups);
-        let result = groups
-            .iter()
-            .enumerate()
-            .filter(|(_, rows)| !rows.is_empty())
-            .try_for_each(|(g, rows)| self.actor_group_step(g, rows, coefs, first_pass, u));
-        self.scratch.groups = groups;
-        result
-    }
-
-    /// The assembled actor gradient of actor `g` over batch rows `rows` (its active samples of
-    /// the minibatch), in `self.scratch.actor_grads`: the gradient of
-    /// `(1/|rows|)·Σ_rows [−min(r·Â, clip(r)·Â) − c_H·H]`, accumulated in chunks of [`CHUNK`]
-    /// rows on up to [`LANES`] lanes and summed in lane order. Returns each lane's sums.
-    fn actor_group_grads(
-        &mut self,
-        g: usize,
-        rows: &[u32],
-        coefs: Coefs,
-        first_pass: bool,
-    ) -> Vec<ActorSums> {
-        let b = &self.batch;
-        let s = &mut self.scratch;
-        let d = self.policy.obs_dim;
-        let layout = self.policy.layout();
-        let net = &self.policy.net;
-        let params = &self.policy.actors[g].0;
-        let inv_n = 1.0 / rows.len() as f64;
-        accumulate(
-            self.pool.as_ref(),
-            &mut s.lanes,
-            rows.len(),
-            CHUNK,
-            |l| &mut l.actor_grads[..],
-            &mut s.actor_grads,
-            |lane, range| {
-                let mut total = ActorSums::default();
-                for c in range {
-                    let chunk = &rows[c * CHUNK..((c + 1) * CHUNK).min(rows.len())];
-                    let n = chunk.len();
-                    let obs = lane.actor_cache.normalized_inputs_mut();
-                    for (j, &r) in chunk.iter().enumerate() {
-                        let r = r as usize;
-                        obs[j * d..(j + 1) * d].copy_from_slice(&b.obs[r * d..(r + 1) * d]);
-                        lane.sample[j] = b.sample[r];
-                        lane.logp[j] = b.logp[r];
-                        lane.adv[j] = b.adv[r];
-                    }
-                    let rows = ActorRows {
-                        sample: &lane.sample[..n],
-                        logp_old: &lane.logp[..n],
-                        adv: &lane.adv[..n],
-                    };
-                    let x = actor_chunk(
-                        net,
-                        layout,
-                        params,
-                        rows,
-                        inv_n,
-                        coefs,
-                        first_pass,
-                        &mut lane.actor_cache,
-                        &mut lane.dhead,
-                        &mut lane.actor_grads,
-                    );
-                    total.policy += x.policy;
-                    total.entropy += x.entropy;
-                    total.clipped += x.clipped;
-                }
-                total
-            },
-        )
-    }
-
-    /// One actor step of actor `g` over `rows`: the assembled gradient, grad-norm clip, Adam.
-    fn actor_group_step(
-        &mut self,
-        g: usize,
-        rows: &[u32],
-        coefs: Coefs,
-        first_pass: bool,
-        u: &mut UpdateStats,
-    ) -> Result<()> {
-        let sums = self.actor_group_grads(g, rows, coefs, first_pass);
-        let inv_n = 1.0 / rows.len() as f64;
-        let policy_sum: f64 = sums.iter().map(|x| x.policy).sum();
-        for x in &sums {
-            u.clipped += x.clipped;
-            if first_pass {
-                u.entropy += x.entropy;
-            }
-        }
-        u.seen += rows.len();
-        let grads = &mut self.scratch.actor_grads;
-        let norm = clip_grad_norm(grads, self.train.max_grad_norm);
-        if !norm.is_finite() || !policy_sum.is_finite() {
-            return Err(Error::Diverged {
-                epoch: self.epoch + 1,
-                what: "the actor gradient",
-            });
-        }
-        self.actor_adam[g].step(&mut self.policy.actors[g].0, grads);
-        u.policy += policy_sum * inv_n;
-        u.policy_steps += 1;
-        Ok(())
-    }
-
-    fn critic_step(
-        &mut self,
-        slots: &[u32],
-        vps: usize,
-        coefs: Coefs,
-        u: &mut UpdateStats,
-    ) -> Result<()> {
-        let b = &self.batch;
-        let s = &mut self.scratch;
-        s.critic_rows.clear();
-        for &slot in slots {
-            let base = slot * vps as u32;
-            s.critic_rows.extend(base..base + vps as u32);
-        }
-        s.raw_returns.clear();
-        s.raw_returns
-            .extend(s.critic_rows.iter().map(|&r| b.returns[r as usize]));
-        self.value_norm.update(&s.raw_returns);
-        let vn = &self.value_norm;
-        s.targets.clear();
-        s.targets
-            .extend(s.raw_returns.iter().map(|&x| vn.normalize(x) as f32));
-        let inputs = self.critic.net.inputs();
-        let (net, params) = (&self.critic.net, &self.critic.params.0);
-        let rows = &s.critic_rows;
-        let targets = &s.targets;
-        let inv_n = 1.0 / rows.len() as f64;
-        let grads = &mut s.critic_grads;
-        let totals: Vec<f64> = accumulate(
-            self.pool.as_ref(),
-            &mut s.lanes,
-            rows.len(),
-            CHUNK,
-            |l| &mut l.critic_grads[..],
-            grads,
-            |lane, range| {
-                let mut total = 0.0;
-                for c in range {
-                    let lo = c * CHUNK;
-                    let chunk = &rows[lo..(lo + CHUNK).min(rows.len())];
-                    let n = chunk.len();
-                    let input = lane.critic_cache.normalized_inputs_mut();
-                    for (j, &r) in chunk.iter().enumerate() {
-                        let r = r as usize;
-                        input[j * inputs..(j + 1) * inputs]
-                            .copy_from_slice(&b.critic_input[r * inputs..(r + 1) * inputs]);
-                        lane.value_old[j] = b.value_old[r];
-                        lane.target[j] = targets[lo + j];
-                    }
-                    let rows = CriticRows {
-                        value_old: &lane.value_old[..n],
-                        target: &lane.target[..n],
-                    };
-                    total += critic_chunk(
-                        net,
-                        params,
-                        rows,
-                        inv_n,
-                        coefs,
-                        &mut lane.critic_cache,
-                        &mut lane.dout,
-                        &mut lane.critic_grads,
-                    );
-                }
-                total
-            },
-        );
-        let total: f64 = totals.iter().sum();
-        let norm = clip_grad_norm(grads, self.train.max_grad_norm);
-        if !norm.is_finite() || !total.is_finite() {
-            return Err(Error::Diverged {
-                epoch: self.epoch + 1,
-                what: "the critic gradient",
-            });
-        }
-        self.critic_adam.step(&mut self.critic.params.0, grads);
-        u.value += total * inv_n;
-        u.value_steps += 1;
-        Ok(())
+        ua.value = uc.value;
+        ua.value_steps = uc.value_steps;
+        Ok(ua)
     }
 }
 
@@ -666,10 +484,19 @@ mod tests {
                     "agent {g}: {active} / {inactive}"
                 );
 
-                t.actor_group_grads(g, &rows, coefs, true);
+                let mut step = ActorStep {
+                    pool: t.pool.as_ref(),
+                    policy: &mut t.policy,
+                    adam: &mut t.actor_adam,
+                    batch: &t.batch,
+                    scratch: &mut t.actor_scratch,
+                    max_grad_norm: cfg.max_grad_norm,
+                    epoch: t.epoch,
+                };
+                step.group_grads(g, &rows, coefs, true);
                 let assembled: Vec<f64> = t
-                    .scratch
-                    .actor_grads
+                    .actor_scratch
+                    .grads
                     .iter()
                     .map(|&x| f64::from(x))
                     .collect();
