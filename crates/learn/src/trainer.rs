@@ -10,8 +10,9 @@
 //! 3. the active agent-samples (agents with a request) are gathered, their advantages
 //!    normalised; inactive samples take no part in the actor update at all;
 //! 4. `ppo_epochs` passes, each over `minibatches` random groups of slots: actor loss and
-//!    gradient in chunks of [`CHUNK`] rows, global grad-norm clip, Adam; then the value norm
-//!    update, the critic loss, clip, Adam.
+//!    gradient in chunks of [`CHUNK`] rows, global grad-norm clip, Adam; and, side by side with
+//!    it (the two share no parameter), the value norm update, the critic loss, clip, Adam
+//!    (`update.rs`).
 //!
 //! ## Invariants
 //! - The update splits each step's chunks into at most [`LANES`] fixed, contiguous runs whose
