@@ -69,6 +69,24 @@ pub(crate) fn step_both(
     a.and(c)
 }
 
+/// The runs of consecutive batch rows in `rows`, as (position in `rows`, batch rows): a step's
+/// rows come slot by slot and each slot's rows are contiguous in the batch, so the gather copies
+/// a run at a time, not a row at a time.
+fn runs(rows: &[u32]) -> impl Iterator<Item = (usize, std::ops::Range<usize>)> + '_ {
+    let mut j = 0;
+    std::iter::from_fn(move || {
+        let start = *rows.get(j)? as usize;
+        let len = 1 + rows[j + 1..]
+            .iter()
+            .zip(start + 1..)
+            .take_while(|&(&r, want)| r as usize == want)
+            .count();
+        let run = (j, start..start + len);
+        j += len;
+        Some(run)
+    })
+}
+
 impl ActorStep<'_> {
     /// One step over the active samples of `slots`, for every actor (one group per actor).
     pub(crate) fn run(
@@ -138,12 +156,12 @@ impl ActorStep<'_> {
                     let chunk = &rows[c * CHUNK..((c + 1) * CHUNK).min(rows.len())];
                     let n = chunk.len();
                     let obs = lane.cache.normalized_inputs_mut();
-                    for (j, &r) in chunk.iter().enumerate() {
-                        let r = r as usize;
-                        obs[j * d..(j + 1) * d].copy_from_slice(&b.obs[r * d..(r + 1) * d]);
-                        lane.sample[j] = b.sample[r];
-                        lane.logp[j] = b.logp[r];
-                        lane.adv[j] = b.adv[r];
+                    for (j, run) in runs(chunk) {
+                        let k = j + run.len();
+                        obs[j * d..k * d].copy_from_slice(&b.obs[run.start * d..run.end * d]);
+                        lane.sample[j..k].copy_from_slice(&b.sample[run.clone()]);
+                        lane.logp[j..k].copy_from_slice(&b.logp[run.clone()]);
+                        lane.adv[j..k].copy_from_slice(&b.adv[run]);
                     }
                     let rows = ActorRows {
                         sample: &lane.sample[..n],
@@ -244,13 +262,13 @@ impl CriticStep<'_> {
                     let chunk = &rows[lo..(lo + CHUNK).min(rows.len())];
                     let n = chunk.len();
                     let input = lane.cache.normalized_inputs_mut();
-                    for (j, &r) in chunk.iter().enumerate() {
-                        let r = r as usize;
-                        input[j * inputs..(j + 1) * inputs]
-                            .copy_from_slice(&b.critic_input[r * inputs..(r + 1) * inputs]);
-                        lane.value_old[j] = b.value_old[r];
-                        lane.target[j] = targets[lo + j];
+                    for (j, run) in runs(chunk) {
+                        let k = j + run.len();
+                        input[j * inputs..k * inputs]
+                            .copy_from_slice(&b.critic_input[run.start * inputs..run.end * inputs]);
+                        lane.value_old[j..k].copy_from_slice(&b.value_old[run]);
                     }
+                    lane.target[..n].copy_from_slice(&targets[lo..lo + n]);
                     let rows = CriticRows {
                         value_old: &lane.value_old[..n],
                         target: &lane.target[..n],
@@ -281,5 +299,21 @@ impl CriticStep<'_> {
         u.value += total * inv_n;
         u.value_steps += 1;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs;
+
+    #[test]
+    fn runs_cover_the_rows_in_order() {
+        let rows = [4, 5, 6, 9, 10, 2, 3, 3, 7];
+        let got: Vec<_> = runs(&rows).collect();
+        assert_eq!(
+            got,
+            vec![(0, 4..7), (3, 9..11), (5, 2..4), (7, 3..4), (8, 7..8)]
+        );
+        assert_eq!(runs(&[]).count(), 0);
     }
 }
