@@ -413,6 +413,7 @@ fn check_envs<E: MultiAgentEnv>(cfg: &TrainConfig, envs: &[E]) -> Result<(usize,
 mod tests {
     use super::*;
     use crate::nn::MlpCache;
+    use crate::ppo::{actor_chunk, ActorRows};
     use iovmarket::env::IovEnv;
 
     /// 3 vehicles with their own actors, 4 parallel 150-slot episodes: each agent has more than

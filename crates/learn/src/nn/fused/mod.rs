@@ -27,6 +27,7 @@ mod x86;
 pub(super) use blocks::{
     block_backward, block_forward, first_backward, head_backward, head_forward,
 };
+use tiles::HeadOut;
 use tiles::H;
 pub use tiles::WIDTH;
 pub(super) use tiles::{BlockIn, BlockOut, Portable};
@@ -117,20 +118,43 @@ pub(super) fn forward<T: Real, K: Kernels>(
 ) {
     mlp.input_norm
         .scale_shift(params, &cache.xhat0, rows, &mut cache.h0);
+    let MlpCache {
+        h0,
+        blocks,
+        out,
+        wt,
+        ..
+    } = cache;
+    // A one-output head is computed with the last block's rows (see `HeadOut`).
+    let fuse_head = mlp.outputs() == 1;
+    let nb = mlp.hidden.len();
     for (i, (lin, norm)) in mlp.hidden.iter().enumerate() {
-        let (before, rest) = cache.blocks.split_at_mut(i);
-        let input: &[T] = before.last().map_or(&cache.h0, |b| &b.h);
+        let (before, rest) = blocks.split_at_mut(i);
+        let input: &[T] = before.last().map_or(&*h0, |b| &b.h);
         let b = &mut rest[0];
+        let head = (fuse_head && i + 1 == nb).then(|| {
+            let at = mlp.head.offset;
+            HeadOut {
+                w: params[at..at + H]
+                    .try_into()
+                    .expect("a column of H weights"),
+                b: params[at + H],
+                y: &mut out[..],
+            }
+        });
         let out = BlockOut {
             a: &mut b.a,
             xhat: &mut b.xhat,
             rstd: &mut b.rstd,
             h: &mut b.h,
+            head,
         };
         k.block_forward(lin, norm, params, input, rows, out);
     }
-    let last = &cache.blocks[cache.blocks.len() - 1].h;
-    k.head_forward(&mlp.head, params, last, rows, &mut cache.wt, &mut cache.out);
+    if !fuse_head {
+        let last = &blocks[nb - 1].h;
+        k.head_forward(&mlp.head, params, last, rows, wt, out);
+    }
 }
 
 /// The whole backward pass of an eligible [`Mlp`] (see [`Mlp::backward`]) on kernels `k`,

@@ -81,12 +81,22 @@ pub(crate) struct Portable;
 
 impl TileKernels for Portable {}
 
-/// Activations of one hidden block (as in `MlpCache`): ReLU output, normalised, `1/σ`, output.
+/// Activations of one hidden block (as in `MlpCache`): ReLU output, normalised, `1/σ`, output;
+/// for the last block of a one-output network, also the head's output.
 pub(crate) struct BlockOut<'a, T> {
     pub a: &'a mut [T],
     pub xhat: &'a mut [T],
     pub rstd: &'a mut [T],
     pub h: &'a mut [T],
+    pub head: Option<HeadOut<'a, T>>,
+}
+
+/// A one-output head computed with the last block's rows, while they are at hand:
+/// `y[r] = dot(h[r], w) + b` (the same operations as the separate head pass).
+pub(crate) struct HeadOut<'a, T> {
+    pub w: &'a [T; H],
+    pub b: T,
+    pub y: &'a mut [T],
 }
 
 /// Saved activations of one hidden block, read by the backward pass.
@@ -136,6 +146,9 @@ pub(super) fn relu_norm_rows<T: Real>(
             h[j] = gamma[j].mul_add(n, beta[j]);
         }
         out.rstd[r] = s;
+        if let Some(head) = &mut out.head {
+            head.y[r] = dot(row(out.h, r), head.w) + head.b;
+        }
     }
 }
 

@@ -122,7 +122,8 @@ fn lane_sum8(v: __m256) -> f32 {
 }
 
 /// [`super::tiles::relu_norm_rows`] for `n` rows: `z` (`n × H`) in, `a`, `xhat`, `h` (`n × H`)
-/// and `rstd` (`n`) out.
+/// and `rstd` (`n`) out; with `head = (w, b, y)`, also `y[i] = dot(h[i], w) + b`, from the
+/// row in registers.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 #[allow(clippy::too_many_arguments)] // reason: a row kernel
@@ -136,9 +137,13 @@ unsafe fn relu_norm(
     xhat: &mut [f32],
     rstd: &mut [f32],
     h: &mut [f32],
+    mut head: Option<(&[f32], f32, &mut [f32])>,
 ) {
     assert!(n <= ROWS && z.len() >= n * H && gamma.len() >= H && beta.len() >= H);
     assert!(a.len() >= n * H && xhat.len() >= n * H && h.len() >= n * H && rstd.len() >= n);
+    assert!(head
+        .as_ref()
+        .is_none_or(|(w, _, y)| w.len() >= H && y.len() >= n));
     let inv = (1.0 / H as f64) as f32;
     let zero = _mm256_setzero_ps();
     // Row by row with the row in registers (only `a`, `x̂`, `h` are stored); the next row's
@@ -166,16 +171,25 @@ unsafe fn relu_norm(
         let var = lane_sum8(acc) * inv;
         let si = 1.0 / (var + eps).sqrt();
         let sv = _mm256_set1_ps(si);
-        for (c, vc) in v.iter().enumerate() {
+        for (c, vc) in v.iter_mut().enumerate() {
             let nv = _mm256_mul_ps(*vc, sv);
             _mm256_storeu_ps(xp.add(8 * c), nv);
             let (g, b) = (
                 _mm256_loadu_ps(gamma.as_ptr().add(8 * c)),
                 _mm256_loadu_ps(beta.as_ptr().add(8 * c)),
             );
-            _mm256_storeu_ps(hp.add(8 * c), _mm256_fmadd_ps(g, nv, b));
+            *vc = _mm256_fmadd_ps(g, nv, b);
+            _mm256_storeu_ps(hp.add(8 * c), *vc);
         }
         *rstd = si;
+        if let Some((w, b, y)) = &mut head {
+            // `dot`'s operations: eight lanes of fused multiply-adds over the columns in order.
+            let mut acc = zero;
+            for (c, vc) in v.iter().enumerate() {
+                acc = _mm256_fmadd_ps(*vc, _mm256_loadu_ps(w.as_ptr().add(8 * c)), acc);
+            }
+            y[i] = lane_sum8(acc) + *b;
+        }
     }
 }
 
@@ -312,7 +326,12 @@ impl TileKernels for Avx2 {
             let xh = T::as_f32_mut(&mut out.xhat[rows.clone()]).expect("T is f32");
             let h = T::as_f32_mut(&mut out.h[rows]).expect("T is f32");
             let s = T::as_f32_mut(&mut out.rstd[r0..r0 + n]).expect("T is f32");
-            unsafe { relu_norm(z32, n, g, b, e, a, xh, s, h) }
+            let head = out.head.as_mut().map(|hd| {
+                let w = T::as_f32(hd.w).expect("T is f32");
+                let y = T::as_f32_mut(&mut hd.y[r0..r0 + n]).expect("T is f32");
+                (w, T::as_f32(&[hd.b]).expect("T is f32")[0], y)
+            });
+            unsafe { relu_norm(z32, n, g, b, e, a, xh, s, h, head) }
         } else {
             Portable.relu_norm(z, gamma, beta, eps, out, r0);
         }
