@@ -127,14 +127,14 @@ pub(super) fn relu_norm_rows<T: Real>(
             *v = if *v > T::ZERO { *v } else { T::ZERO };
         }
         *row_mut(out.a, r0 + i) = *zi;
-        mean[i] = lane_sum(zi, zi, |v, _| v) * inv;
+        mean[i] = row_sum(zi, zi, |v, _| v) * inv;
     }
     let mut rstd = [T::ZERO; ROWS];
     for (i, zi) in z.iter_mut().enumerate() {
         for v in zi.iter_mut() {
             *v -= mean[i];
         }
-        let var = lane_sum(zi, zi, |v, _| v * v) * inv;
+        let var = row_sum(zi, zi, |v, _| v * v) * inv;
         rstd[i] = T::ONE / (var + eps).sqrt();
     }
     for (i, d) in z.iter().enumerate() {
@@ -191,6 +191,23 @@ pub(super) fn norm_relu_backward_rows<T: Real>(
             dzr[j] = if a[j] > T::ZERO { v } else { T::ZERO };
         }
     }
+}
+
+/// `Σⱼ f(xⱼ, yⱼ)` over a row, in a fixed shape: the row's eight columns of eight lanes summed
+/// lane-wise as a balanced tree, `((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7))`, then the
+/// lanes as `((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7))`. The tree keeps the LayerNorm
+/// forward's two reductions three additions deep instead of eight: done row by row, its chain
+/// of dependent additions was the critical path. (The backward pass reduces several rows at
+/// once, so it keeps [`lane_sum`]'s shape.)
+#[inline(always)]
+pub(super) fn row_sum<T: Real>(x: &[T; H], y: &[T; H], f: impl Fn(T, T) -> T) -> T {
+    let col = |c: usize| -> [T; 8] { std::array::from_fn(|l| f(x[8 * c + l], y[8 * c + l])) };
+    let add = |a: [T; 8], b: [T; 8]| -> [T; 8] { std::array::from_fn(|l| a[l] + b[l]) };
+    let s = add(
+        add(add(col(0), col(1)), add(col(2), col(3))),
+        add(add(col(4), col(5)), add(col(6), col(7))),
+    );
+    ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]))
 }
 
 #[inline(always)]

@@ -6,7 +6,9 @@
 //!   multiply-adds. The portable versions left the shared operand in memory (a load per
 //!   multiply-add), which made them load-bound.
 //! - **LayerNorm rows.** A 64-wide row is eight registers; the reductions are written with the
-//!   exact association of [`crate::nn::lane_sum`] (eight lanes, then `((0+4)+(1+5))+((2+6)+(3+7))`).
+//!   exact association of the portable versions: [`super::tiles::row_sum`] forward (the eight
+//!   registers as a balanced tree) and [`crate::nn::lane_sum`] backward (eight lanes along the
+//!   row), each then `((0+4)+(1+5))+((2+6)+(3+7))` across the lanes.
 //!
 //! Each output element sees the same operations in the same order as in the portable versions
 //! in [`super::tiles`] (products over `k` from `init`, or over rows from `c`; `max(z, 0)` is
@@ -111,7 +113,7 @@ unsafe fn outer(a: &[f32], m: usize, i0: usize, b: &[f32], rows: usize, c: &mut 
     }
 }
 
-/// The sum of eight lanes associated as in [`crate::nn::lane_sum`]:
+/// The sum of eight lanes associated as in [`crate::nn::lane_sum`] and [`super::tiles::row_sum`]:
 /// `((v0 + v4) + (v1 + v5)) + ((v2 + v6) + (v3 + v7))`.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
@@ -119,6 +121,18 @@ fn lane_sum8(v: __m256) -> f32 {
     let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     let t = _mm_hadd_ps(s, s);
     _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)))
+}
+
+/// The lane-wise sum of a row's eight columns as in [`super::tiles::row_sum`]:
+/// `((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7))`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn column_tree(c: [__m256; V]) -> __m256 {
+    let add = |a, b| _mm256_add_ps(a, b);
+    add(
+        add(add(c[0], c[1]), add(c[2], c[3])),
+        add(add(c[4], c[5]), add(c[6], c[7])),
+    )
 }
 
 /// [`super::tiles::relu_norm_rows`] for `n` rows: `z` (`n × H`) in, `a`, `xhat`, `h` (`n × H`)
@@ -156,19 +170,17 @@ unsafe fn relu_norm(
             h.as_mut_ptr().add(i * H),
         );
         let mut v = [zero; V];
-        let mut acc = zero;
         for (c, vc) in v.iter_mut().enumerate() {
             *vc = _mm256_max_ps(_mm256_loadu_ps(zp.add(8 * c)), zero);
             _mm256_storeu_ps(ap.add(8 * c), *vc);
-            acc = _mm256_add_ps(acc, *vc);
         }
-        let mean = _mm256_set1_ps(lane_sum8(acc) * inv);
-        let mut acc = zero;
-        for vc in &mut v {
+        let mean = _mm256_set1_ps(lane_sum8(column_tree(v)) * inv);
+        let mut sq = [zero; V];
+        for (vc, q) in v.iter_mut().zip(&mut sq) {
             *vc = _mm256_sub_ps(*vc, mean);
-            acc = _mm256_add_ps(acc, _mm256_mul_ps(*vc, *vc));
+            *q = _mm256_mul_ps(*vc, *vc);
         }
-        let var = lane_sum8(acc) * inv;
+        let var = lane_sum8(column_tree(sq)) * inv;
         let si = 1.0 / (var + eps).sqrt();
         let sv = _mm256_set1_ps(si);
         for (c, vc) in v.iter_mut().enumerate() {
@@ -193,6 +205,49 @@ unsafe fn relu_norm(
     }
 }
 
+/// The first stage of [`norm_relu_backward`] for `N` rows (`g`, `xhat`: `N × H`): accumulates
+/// `∂γ += g ⊙ x̂`, `∂β += g` in row order, overwrites `g` with `g ⊙ γ`, and returns each row's
+/// `(mean(g ⊙ γ), mean(g ⊙ γ ⊙ x̂))` with [`crate::nn::lane_sum`]'s association. It runs
+/// column block by column block over the rows, so `∂γ` and `∂β` are loaded and stored once per
+/// tile (not once per row) and the rows' sums grow side by side.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn backward_moments<const N: usize>(
+    gp: *mut f32,
+    xp: *const f32,
+    gamma: *const f32,
+    dgp: *mut f32,
+    dbp: *mut f32,
+) -> [(f32, f32); ROWS] {
+    let inv = (1.0 / H as f64) as f32;
+    let zero = _mm256_setzero_ps();
+    let (mut acc1, mut acc2) = ([zero; N], [zero; N]);
+    for c in 0..V {
+        let at = 8 * c;
+        let gm = _mm256_loadu_ps(gamma.add(at));
+        let (mut dg, mut db) = (_mm256_loadu_ps(dgp.add(at)), _mm256_loadu_ps(dbp.add(at)));
+        for (i, (a1, a2)) in acc1.iter_mut().zip(&mut acc2).enumerate() {
+            let (gv, xv) = (
+                _mm256_loadu_ps(gp.add(i * H + at)),
+                _mm256_loadu_ps(xp.add(i * H + at)),
+            );
+            dg = _mm256_fmadd_ps(gv, xv, dg);
+            db = _mm256_add_ps(db, gv);
+            let gg = _mm256_mul_ps(gv, gm);
+            _mm256_storeu_ps(gp.add(i * H + at), gg);
+            *a1 = _mm256_add_ps(*a1, gg);
+            *a2 = _mm256_add_ps(*a2, _mm256_mul_ps(gg, xv));
+        }
+        _mm256_storeu_ps(dgp.add(at), dg);
+        _mm256_storeu_ps(dbp.add(at), db);
+    }
+    let mut m = [(0.0, 0.0); ROWS];
+    for ((mi, a1), a2) in m.iter_mut().zip(acc1).zip(acc2) {
+        *mi = (lane_sum8(a1) * inv, lane_sum8(a2) * inv);
+    }
+    m
+}
+
 /// [`super::tiles::norm_relu_backward_rows`] for `n` rows: `g` (`n × H`, the gradient of the block output,
 /// overwritten), the saved `xhat`, `a` (`n × H`) and `rstd` (`n`) in; `dgamma`, `dbeta`
 /// accumulated; `dz` (`n × H`) out.
@@ -213,31 +268,18 @@ unsafe fn norm_relu_backward(
     assert!(n <= ROWS && g.len() >= n * H && xhat.len() >= n * H && a.len() >= n * H);
     assert!(rstd.len() >= n && dz.len() >= n * H && gamma.len() >= H);
     assert!(dgamma.len() >= H && dbeta.len() >= H);
-    let inv = (1.0 / H as f64) as f32;
     let zero = _mm256_setzero_ps();
     let (dgp, dbp) = (dgamma.as_mut_ptr(), dbeta.as_mut_ptr());
-    let mut moments = [(0.0f32, 0.0f32); ROWS];
-    for (i, mo) in moments.iter_mut().enumerate().take(n) {
-        let (gp, xp) = (g.as_mut_ptr().add(i * H), xhat.as_ptr().add(i * H));
-        let (mut acc1, mut acc2) = (zero, zero);
-        for c in 0..V {
-            let (gv, xv) = (
-                _mm256_loadu_ps(gp.add(8 * c)),
-                _mm256_loadu_ps(xp.add(8 * c)),
-            );
-            let at = 8 * c;
-            _mm256_storeu_ps(
-                dgp.add(at),
-                _mm256_fmadd_ps(gv, xv, _mm256_loadu_ps(dgp.add(at))),
-            );
-            _mm256_storeu_ps(dbp.add(at), _mm256_add_ps(_mm256_loadu_ps(dbp.add(at)), gv));
-            let gg = _mm256_mul_ps(gv, _mm256_loadu_ps(gamma.as_ptr().add(at)));
-            _mm256_storeu_ps(gp.add(at), gg);
-            acc1 = _mm256_add_ps(acc1, gg);
-            acc2 = _mm256_add_ps(acc2, _mm256_mul_ps(gg, xv));
+    let (gp, xp, gm) = (g.as_mut_ptr(), xhat.as_ptr(), gamma.as_ptr());
+    let moments = if n == ROWS {
+        backward_moments::<ROWS>(gp, xp, gm, dgp, dbp)
+    } else {
+        let mut m = [(0.0f32, 0.0f32); ROWS];
+        for (i, mi) in m.iter_mut().enumerate().take(n) {
+            *mi = backward_moments::<1>(gp.add(i * H), xp.add(i * H), gm, dgp, dbp)[0];
         }
-        *mo = (lane_sum8(acc1) * inv, lane_sum8(acc2) * inv);
-    }
+        m
+    };
     for (i, &(m1, m2)) in moments.iter().enumerate().take(n) {
         let (gp, xp, ap, dp) = (
             g.as_ptr().add(i * H),
