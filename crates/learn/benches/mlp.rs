@@ -6,20 +6,21 @@
 //! figures are labelled with that instruction set.
 //!
 //! First, a summary line per instruction set the CPU has: forward + backward of the paper's
-//! actor (13 → 64 → 64 → 1) at 256 rows, in µs per row, as the best of 10 rounds that
-//! alternate the instruction sets in one process (so a noisy machine slows them alike). As in
-//! the update, the inputs are normalised once, outside the timed passes
-//! (`Mlp::forward_normalized`).
+//! actor (13 → 64 → 64 → 1) at the update's chunk of `CHUNK` = 252 rows, in µs per row, as the
+//! best of 10 rounds that alternate the instruction sets in one process (so a noisy machine
+//! slows them alike). As in the update, the inputs are normalised once, outside the timed
+//! passes (`Mlp::forward_normalized`).
 #![allow(missing_docs)] // reason: criterion_group! generates undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use iovmarket_learn::nn::simd::{self, Isa};
 use iovmarket_learn::nn::{Activation, Adam, Mlp, MlpCache};
+use iovmarket_learn::trainer::CHUNK;
 use rand::{Rng, SeedableRng};
 
 /// Prints the best per-row time of each available instruction set (see the module docs).
 fn instruction_sets() {
-    let (rows, inputs) = (256, 13);
+    let (rows, inputs) = (CHUNK, 13);
     let net = Mlp::new(inputs, &[64, 64], 1, 0, Activation::Relu);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     let mut params = vec![0.0f32; net.len()];
@@ -53,7 +54,7 @@ fn instruction_sets() {
     }
     for (b, isa) in best.iter().zip(&isas) {
         println!(
-            "actor fwd+bwd, 256 rows, {isa:?}: {:.3} µs per row ({:.1} G multiply-adds/s)",
+            "actor fwd+bwd, {rows} rows, {isa:?}: {:.3} µs per row ({:.1} G multiply-adds/s)",
             b * 1e6,
             net.macs_per_row() as f64 / b / 1e9
         );

@@ -12,8 +12,10 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-/// Rows per forward/backward chunk of the update.
-pub const CHUNK: usize = 256;
+/// Rows per forward/backward chunk of the update: a multiple of the fused kernels' 6-row tiles
+/// (so only a step's last chunk has rows outside a tile; 252 rows ran ≈1 % faster per row than
+/// 256), small enough for a chunk's activations to stay in L2.
+pub const CHUNK: usize = 252;
 
 /// Gradient lanes of the update: a step's chunks are split into at most this many contiguous
 /// runs, each accumulated into its own buffer (in parallel), then summed in lane order. The

@@ -263,7 +263,7 @@ pub(super) fn outer_acc<T: Real, const NJ: usize>(
 
 /// [`outer_acc`] for the rows `i0..m` of `c` only.
 #[inline(always)]
-pub(super) fn outer_acc_from<T: Real, const NJ: usize>(
+fn outer_acc_from<T: Real, const NJ: usize>(
     a: &[T],
     m: usize,
     b: &[T],

@@ -30,7 +30,7 @@ use std::arch::x86_64::{
     _mm_cvtss_f32, _mm_hadd_ps, _mm_movehdup_ps, _CMP_GT_OQ,
 };
 
-use super::tiles::{outer_acc_from, BlockIn, BlockOut, Portable, TileKernels, ROWS, WIDTH as H};
+use super::tiles::{BlockIn, BlockOut, Portable, TileKernels, ROWS, WIDTH as H};
 use crate::nn::Real;
 
 /// Columns per register tile of the products (two registers).
@@ -81,16 +81,23 @@ unsafe fn affine(x: &[f32], k: usize, r0: usize, w: &[f32], init: &[f32], out: &
     }
 }
 
-/// `c[i0 + i][·] += Σ_rows a[r][i0 + i] · b[r][·]` for the [`ROWS`] rows `i0..i0 + ROWS` of
-/// `c` (`m × H`), with `a: rows × m` and `b: rows × H`, accumulated over the rows in order.
+/// `c[i0 + i][·] += Σ_rows a[r][i0 + i] · b[r][·]` for the `R` rows `i0..i0 + R` of `c`
+/// (`m × H`), with `a: rows × m` and `b: rows × H`, accumulated over the rows in order.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn outer(a: &[f32], m: usize, i0: usize, b: &[f32], rows: usize, c: &mut [f32]) {
-    assert!(i0 + ROWS <= m && a.len() >= rows * m && b.len() >= rows * H);
+unsafe fn outer<const R: usize>(
+    a: &[f32],
+    m: usize,
+    i0: usize,
+    b: &[f32],
+    rows: usize,
+    c: &mut [f32],
+) {
+    assert!(i0 + R <= m && a.len() >= rows * m && b.len() >= rows * H);
     assert!(c.len() >= m * H);
     let (ap, bp, cp) = (a.as_ptr().add(i0), b.as_ptr(), c.as_mut_ptr().add(i0 * H));
     for j0 in (0..H).step_by(NC) {
-        let mut t: [[__m256; 2]; ROWS] = [[_mm256_setzero_ps(); 2]; ROWS];
+        let mut t: [[__m256; 2]; R] = [[_mm256_setzero_ps(); 2]; R];
         for (i, ti) in t.iter_mut().enumerate() {
             let at = cp.add(i * H + j0);
             *ti = [_mm256_loadu_ps(at), _mm256_loadu_ps(at.add(8))];
@@ -342,10 +349,20 @@ impl TileKernels for Avx2 {
             let n = ROW_BLOCK.min(rows - r0);
             let (ab, bb) = (&a32[r0 * m..(r0 + n) * m], &b32[r0 * H..(r0 + n) * H]);
             for i0 in (0..full).step_by(ROWS) {
-                unsafe { outer(ab, m, i0, bb, n, c32) };
+                unsafe { outer::<ROWS>(ab, m, i0, bb, n, c32) };
+            }
+            // The last `m % ROWS` rows of `c` in one narrower tile.
+            unsafe {
+                match m - full {
+                    1 => outer::<1>(ab, m, full, bb, n, c32),
+                    2 => outer::<2>(ab, m, full, bb, n, c32),
+                    3 => outer::<3>(ab, m, full, bb, n, c32),
+                    4 => outer::<4>(ab, m, full, bb, n, c32),
+                    5 => outer::<5>(ab, m, full, bb, n, c32),
+                    _ => {}
+                }
             }
         }
-        outer_acc_from::<f32, 16>(a32, m, b32, rows, c32, full);
     }
 
     #[inline(always)]
