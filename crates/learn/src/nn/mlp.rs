@@ -427,27 +427,30 @@ mod tests {
 
     #[test]
     fn fused_path_agrees_with_the_layered_path() {
-        let (rows, inputs) = (7, 13);
-        let (mlp, p) = fused_net(inputs, 2, 2);
-        let x = check::random(rows * inputs, 25);
-        let c = check::random(rows * 2, 26);
-        let run = |fused: bool| {
-            let mut cache = MlpCache::new(&mlp, rows);
-            cache.fused = fused;
-            mlp.forward(&p, &x, rows, &mut cache);
-            let out = cache.output()[..rows * 2].to_vec();
-            let mut grads = vec![0.5; p.len()];
-            mlp.backward(&p, &mut cache, &c, rows, &mut grads);
-            (out, grads)
-        };
-        let (fast, slow) = (run(true), run(false));
-        for (a, b) in fast
-            .0
-            .iter()
-            .chain(&fast.1)
-            .zip(slow.0.iter().chain(&slow.1))
-        {
-            assert!((a - b).abs() < 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+        // Two outputs (a separate head pass) and one (the head computed with the last block).
+        for outputs in [2, 1] {
+            let (rows, inputs) = (7, 13);
+            let (mlp, p) = fused_net(inputs, 2, outputs);
+            let x = check::random(rows * inputs, 25);
+            let c = check::random(rows * outputs, 26);
+            let run = |fused: bool| {
+                let mut cache = MlpCache::new(&mlp, rows);
+                cache.fused = fused;
+                mlp.forward(&p, &x, rows, &mut cache);
+                let out = cache.output()[..rows * outputs].to_vec();
+                let mut grads = vec![0.5; p.len()];
+                mlp.backward(&p, &mut cache, &c, rows, &mut grads);
+                (out, grads)
+            };
+            let (fast, slow) = (run(true), run(false));
+            for (a, b) in fast
+                .0
+                .iter()
+                .chain(&fast.1)
+                .zip(slow.0.iter().chain(&slow.1))
+            {
+                assert!((a - b).abs() < 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+            }
         }
     }
 
