@@ -6,7 +6,7 @@
 //! rollout of `n_envs` parallel episodes ([`rollout`], rayon, one env per worker)
 //! → GAE(γ, λ) on the denormalised values ([`ppo`]) → clipped PPO with active masks, value
 //! normalisation, Huber + clipped value loss, entropy bonus and grad-norm clipping
-//! ([`trainer`]) on small exact networks ([`nn`]) → statistics ([`EpochStats`]) and a
+//! ([`trainer`], its minibatch steps in `update.rs`) on small exact networks ([`nn`]) → statistics ([`EpochStats`]) and a
 //! checkpoint ([`checkpoint`]).
 //!
 //! The learner depends on the model only through [`iovmarket::env::MultiAgentEnv`]: a
