@@ -304,6 +304,32 @@ impl<E: MultiAgentEnv> Trainer<E> {
         Ok(())
     }
 
+    /// The actor's and the critic's sides of the update, borrowing disjoint parts of `self`.
+    fn steps(&mut self) -> (ActorStep<'_>, CriticStep<'_>) {
+        let n = self.workers[0].env.num_agents();
+        let actor = ActorStep {
+            pool: self.pool.as_ref(),
+            policy: &mut self.policy,
+            adam: &mut self.actor_adam,
+            batch: &self.batch,
+            scratch: &mut self.actor_scratch,
+            max_grad_norm: self.train.max_grad_norm,
+            epoch: self.epoch,
+        };
+        let critic = CriticStep {
+            pool: self.pool.as_ref(),
+            vps: self.critic.values_per_slot(n),
+            critic: &mut self.critic,
+            adam: &mut self.critic_adam,
+            value_norm: &mut self.value_norm,
+            batch: &self.batch,
+            scratch: &mut self.critic_scratch,
+            max_grad_norm: self.train.max_grad_norm,
+            epoch: self.epoch,
+        };
+        (actor, critic)
+    }
+
     /// `ppo_epochs` passes over the batch.
     fn update(&mut self) -> Result<UpdateStats> {
         let cfg = &self.train;
@@ -313,40 +339,16 @@ impl<E: MultiAgentEnv> Trainer<E> {
             value: cfg.value_coef,
             huber_delta: cfg.huber_delta,
         };
-        let n = self.workers[0].env.num_agents();
+        let (m, ppo_epochs) = (cfg.minibatches, cfg.ppo_epochs);
+        let (seed, epoch) = (self.seed, self.epoch);
         let slots = self.batch.slots;
         let mut order: Vec<u32> = (0..slots as u32).collect();
         let (mut ua, mut uc) = (UpdateStats::default(), UpdateStats::default());
-        let m = cfg.minibatches;
-        let mut actor = ActorStep {
-            pool: self.pool.as_ref(),
-            policy: &mut self.policy,
-            adam: &mut self.actor_adam,
-            batch: &self.batch,
-            scratch: &mut self.actor_scratch,
-            max_grad_norm: cfg.max_grad_norm,
-            epoch: self.epoch,
-        };
-        let mut critic = CriticStep {
-            pool: self.pool.as_ref(),
-            vps: self.critic.values_per_slot(n),
-            critic: &mut self.critic,
-            adam: &mut self.critic_adam,
-            value_norm: &mut self.value_norm,
-            batch: &self.batch,
-            scratch: &mut self.critic_scratch,
-            max_grad_norm: cfg.max_grad_norm,
-            epoch: self.epoch,
-        };
-        for k in 0..cfg.ppo_epochs {
+        let (mut actor, mut critic) = self.steps();
+        for k in 0..ppo_epochs {
             if m > 1 {
                 order.sort_unstable();
-                order.shuffle(&mut user_stream(
-                    self.seed,
-                    Tag::Shuffle,
-                    self.epoch as u64,
-                    k as u64,
-                ));
+                order.shuffle(&mut user_stream(seed, Tag::Shuffle, epoch as u64, k as u64));
             }
             for mb in 0..m {
                 let part = &order[mb * slots / m..(mb + 1) * slots / m];
@@ -486,16 +488,7 @@ mod tests {
                     "agent {g}: {active} / {inactive}"
                 );
 
-                let mut step = ActorStep {
-                    pool: t.pool.as_ref(),
-                    policy: &mut t.policy,
-                    adam: &mut t.actor_adam,
-                    batch: &t.batch,
-                    scratch: &mut t.actor_scratch,
-                    max_grad_norm: cfg.max_grad_norm,
-                    epoch: t.epoch,
-                };
-                step.group_grads(g, &rows, coefs, true);
+                t.steps().0.group_grads(g, &rows, coefs, true);
                 let assembled: Vec<f64> = t
                     .actor_scratch
                     .grads
