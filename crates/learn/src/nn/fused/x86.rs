@@ -8,7 +8,9 @@
 //! - **LayerNorm rows.** A 64-wide row is eight registers; the reductions are written with the
 //!   exact association of the portable versions: [`super::tiles::row_sum`] forward (the eight
 //!   registers as a balanced tree) and [`crate::nn::lane_sum`] backward (eight lanes along the
-//!   row), each then `((0+4)+(1+5))+((2+6)+(3+7))` across the lanes.
+//!   row), each then `((0+4)+(1+5))+((2+6)+(3+7))` across the lanes. The last step is done
+//!   for a tile's rows at once ([`lane_sums8`]), and so are the forward's square root and
+//!   division, in one register.
 //!
 //! Each output element sees the same operations in the same order as in the portable versions
 //! in [`super::tiles`] (products over `k` from `init`, or over rows from `c`; `max(z, 0)` is
@@ -24,10 +26,9 @@
 #![allow(unsafe_code)] // reason: raw-pointer SIMD loads and stores (every extent is asserted first) and calls of `#[target_feature]` functions (guarded by `Avx2::new`)
 
 use std::arch::x86_64::{
-    __m256, _mm256_add_ps, _mm256_and_ps, _mm256_castps256_ps128, _mm256_cmp_ps,
-    _mm256_extractf128_ps, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_max_ps, _mm256_mul_ps,
-    _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps, _mm256_sub_ps, _mm_add_ps, _mm_add_ss,
-    _mm_cvtss_f32, _mm_hadd_ps, _mm_movehdup_ps, _CMP_GT_OQ,
+    __m256, _mm256_add_ps, _mm256_and_ps, _mm256_cmp_ps, _mm256_div_ps, _mm256_fmadd_ps,
+    _mm256_hadd_ps, _mm256_loadu_ps, _mm256_max_ps, _mm256_mul_ps, _mm256_permute2f128_ps,
+    _mm256_set1_ps, _mm256_setzero_ps, _mm256_sqrt_ps, _mm256_storeu_ps, _mm256_sub_ps, _CMP_GT_OQ,
 };
 
 use super::tiles::{BlockIn, BlockOut, Portable, TileKernels, ROWS, WIDTH as H};
@@ -120,16 +121,6 @@ unsafe fn outer<const R: usize>(
     }
 }
 
-/// The sum of eight lanes associated as in [`crate::nn::lane_sum`] and [`super::tiles::row_sum`]:
-/// `((v0 + v4) + (v1 + v5)) + ((v2 + v6) + (v3 + v7))`.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn lane_sum8(v: __m256) -> f32 {
-    let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    let t = _mm_hadd_ps(s, s);
-    _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)))
-}
-
 /// The lane-wise sum of a row's eight columns as in [`super::tiles::row_sum`]:
 /// `((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7))`.
 #[target_feature(enable = "avx2,fma")]
@@ -142,9 +133,35 @@ fn column_tree(c: [__m256; V]) -> __m256 {
     )
 }
 
-/// [`super::tiles::relu_norm_rows`] for `n` rows: `z` (`n × H`) in, `a`, `xhat`, `h` (`n × H`)
-/// and `rstd` (`n`) out; with `head = (w, b, y)`, also `y[i] = dot(h[i], w) + b`, from the
-/// row in registers.
+/// The sums of the eight lanes of each of `v[0..8]`, in one register (lane `i` for `v[i]`),
+/// associated as in [`crate::nn::lane_sum`] and [`super::tiles::row_sum`]:
+/// `((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7))`. Registers `i` and `i + 4` fold their
+/// halves together, then two rounds of horizontal adds finish all eight sums at once.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn lane_sums8(v: [__m256; 8]) -> __m256 {
+    let fold = |a, b| {
+        _mm256_add_ps(
+            _mm256_permute2f128_ps::<0x20>(a, b),
+            _mm256_permute2f128_ps::<0x31>(a, b),
+        )
+    };
+    let (f0, f1, f2, f3) = (
+        fold(v[0], v[4]),
+        fold(v[1], v[5]),
+        fold(v[2], v[6]),
+        fold(v[3], v[7]),
+    );
+    _mm256_hadd_ps(_mm256_hadd_ps(f0, f1), _mm256_hadd_ps(f2, f3))
+}
+
+/// [`super::tiles::relu_norm_rows`] for `n ≤ ROWS` rows: `z` (`n × H`) in, `a`, `xhat`, `h`
+/// (`n × H`) and `rstd` (`n`) out; with `head = (w, b, y)`, also `y[i] = dot(h[i], w) + b`.
+///
+/// Staged over the rows like the portable version, and each stage's per-row scalars (mean,
+/// variance, `1/σ`, head output) are computed for all the rows in one register: one square
+/// root and one division per tile instead of one per row, which was the forward's critical
+/// path. `xhat` holds the centred rows between the second and third stage.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 #[allow(clippy::too_many_arguments)] // reason: a row kernel
@@ -158,56 +175,75 @@ unsafe fn relu_norm(
     xhat: &mut [f32],
     rstd: &mut [f32],
     h: &mut [f32],
-    mut head: Option<(&[f32], f32, &mut [f32])>,
+    head: Option<(&[f32], f32, &mut [f32])>,
 ) {
     assert!(n <= ROWS && z.len() >= n * H && gamma.len() >= H && beta.len() >= H);
     assert!(a.len() >= n * H && xhat.len() >= n * H && h.len() >= n * H && rstd.len() >= n);
     assert!(head
         .as_ref()
         .is_none_or(|(w, _, y)| w.len() >= H && y.len() >= n));
-    let inv = (1.0 / H as f64) as f32;
+    let inv = _mm256_set1_ps((1.0 / H as f64) as f32);
     let zero = _mm256_setzero_ps();
-    // Row by row with the row in registers (only `a`, `x̂`, `h` are stored); the next row's
-    // work overlaps this row's reductions in the out-of-order window.
-    for (i, rstd) in rstd.iter_mut().enumerate().take(n) {
-        let zp = z.as_ptr().add(i * H);
-        let (ap, xp, hp) = (
-            a.as_mut_ptr().add(i * H),
-            xhat.as_mut_ptr().add(i * H),
-            h.as_mut_ptr().add(i * H),
-        );
+    let (zp, ap, xp, hp) = (
+        z.as_ptr(),
+        a.as_mut_ptr(),
+        xhat.as_mut_ptr(),
+        h.as_mut_ptr(),
+    );
+    // Rows past `n` stay zero: their lanes are computed and dropped.
+    let mut sums = [zero; 8];
+    for (i, s) in sums.iter_mut().enumerate().take(n) {
         let mut v = [zero; V];
         for (c, vc) in v.iter_mut().enumerate() {
-            *vc = _mm256_max_ps(_mm256_loadu_ps(zp.add(8 * c)), zero);
-            _mm256_storeu_ps(ap.add(8 * c), *vc);
+            *vc = _mm256_max_ps(_mm256_loadu_ps(zp.add(i * H + 8 * c)), zero);
+            _mm256_storeu_ps(ap.add(i * H + 8 * c), *vc);
         }
-        let mean = _mm256_set1_ps(lane_sum8(column_tree(v)) * inv);
+        *s = column_tree(v);
+    }
+    let mut mean = [0.0f32; 8];
+    _mm256_storeu_ps(mean.as_mut_ptr(), _mm256_mul_ps(lane_sums8(sums), inv));
+    for (i, s) in sums.iter_mut().enumerate().take(n) {
+        let m = _mm256_set1_ps(mean[i]);
         let mut sq = [zero; V];
-        for (vc, q) in v.iter_mut().zip(&mut sq) {
-            *vc = _mm256_sub_ps(*vc, mean);
-            *q = _mm256_mul_ps(*vc, *vc);
+        for (c, q) in sq.iter_mut().enumerate() {
+            let d = _mm256_sub_ps(_mm256_loadu_ps(ap.add(i * H + 8 * c)), m);
+            _mm256_storeu_ps(xp.add(i * H + 8 * c), d);
+            *q = _mm256_mul_ps(d, d);
         }
-        let var = lane_sum8(column_tree(sq)) * inv;
-        let si = 1.0 / (var + eps).sqrt();
-        let sv = _mm256_set1_ps(si);
-        for (c, vc) in v.iter_mut().enumerate() {
-            let nv = _mm256_mul_ps(*vc, sv);
-            _mm256_storeu_ps(xp.add(8 * c), nv);
+        *s = column_tree(sq);
+    }
+    let var = _mm256_mul_ps(lane_sums8(sums), inv);
+    let si = _mm256_div_ps(
+        _mm256_set1_ps(1.0),
+        _mm256_sqrt_ps(_mm256_add_ps(var, _mm256_set1_ps(eps))),
+    );
+    let mut s = [0.0f32; 8];
+    _mm256_storeu_ps(s.as_mut_ptr(), si);
+    rstd[..n].copy_from_slice(&s[..n]);
+    let mut dots = [zero; 8];
+    for (i, acc) in dots.iter_mut().enumerate().take(n) {
+        let sv = _mm256_set1_ps(s[i]);
+        for c in 0..V {
+            let at = i * H + 8 * c;
+            let nv = _mm256_mul_ps(_mm256_loadu_ps(xp.add(at)), sv);
+            _mm256_storeu_ps(xp.add(at), nv);
             let (g, b) = (
                 _mm256_loadu_ps(gamma.as_ptr().add(8 * c)),
                 _mm256_loadu_ps(beta.as_ptr().add(8 * c)),
             );
-            *vc = _mm256_fmadd_ps(g, nv, b);
-            _mm256_storeu_ps(hp.add(8 * c), *vc);
-        }
-        *rstd = si;
-        if let Some((w, b, y)) = &mut head {
-            // `dot`'s operations: eight lanes of fused multiply-adds over the columns in order.
-            let mut acc = zero;
-            for (c, vc) in v.iter().enumerate() {
-                acc = _mm256_fmadd_ps(*vc, _mm256_loadu_ps(w.as_ptr().add(8 * c)), acc);
+            let hv = _mm256_fmadd_ps(g, nv, b);
+            _mm256_storeu_ps(hp.add(at), hv);
+            if let Some((w, _, _)) = &head {
+                // `dot`'s operations: eight lanes of fused multiply-adds over the columns in order.
+                *acc = _mm256_fmadd_ps(hv, _mm256_loadu_ps(w.as_ptr().add(8 * c)), *acc);
             }
-            y[i] = lane_sum8(acc) + *b;
+        }
+    }
+    if let Some((_, b, y)) = head {
+        let mut d = [0.0f32; 8];
+        _mm256_storeu_ps(d.as_mut_ptr(), lane_sums8(dots));
+        for (yi, di) in y.iter_mut().zip(d).take(n) {
+            *yi = di + b;
         }
     }
 }
@@ -248,9 +284,16 @@ unsafe fn backward_moments<const N: usize>(
         _mm256_storeu_ps(dgp.add(at), dg);
         _mm256_storeu_ps(dbp.add(at), db);
     }
+    let (mut v1, mut v2) = ([zero; 8], [zero; 8]);
+    v1[..N].copy_from_slice(&acc1);
+    v2[..N].copy_from_slice(&acc2);
+    let inv = _mm256_set1_ps(inv);
+    let (mut s1, mut s2) = ([0.0f32; 8], [0.0f32; 8]);
+    _mm256_storeu_ps(s1.as_mut_ptr(), _mm256_mul_ps(lane_sums8(v1), inv));
+    _mm256_storeu_ps(s2.as_mut_ptr(), _mm256_mul_ps(lane_sums8(v2), inv));
     let mut m = [(0.0, 0.0); ROWS];
-    for ((mi, a1), a2) in m.iter_mut().zip(acc1).zip(acc2) {
-        *mi = (lane_sum8(a1) * inv, lane_sum8(a2) * inv);
+    for (i, mi) in m.iter_mut().enumerate() {
+        *mi = (s1[i], s2[i]);
     }
     m
 }
