@@ -36,6 +36,17 @@ pub(crate) trait TileKernels: Copy {
         }
     }
 
+    /// Rows `r0..r0 + out.len()` of `x · w` (`x: · × H`, `w: H × H`) for an `x` with many
+    /// zeros: the gradient behind a ReLU, zero wherever the unit was off. The same as
+    /// [`Self::affine_rows`] from zero, bit for bit, for finite `w`: the sum starts at `+0` and
+    /// so is never `-0`, and a zero term leaves it as it is. An implementation may skip them.
+    #[inline(always)]
+    fn affine_rows_sparse<T: Real>(self, x: &[T], r0: usize, w: &[T], out: &mut [[T; H]]) {
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = affine1(x, H, r0 + i, w, &[T::ZERO; H]);
+        }
+    }
+
     /// `c[m × H] += aᵀ · b` for `a: rows × m` and `b: rows × H`; each element accumulates over
     /// the rows in order.
     #[inline(always)]

@@ -27,8 +27,9 @@
 
 use std::arch::x86_64::{
     __m256, _mm256_add_ps, _mm256_and_ps, _mm256_cmp_ps, _mm256_div_ps, _mm256_fmadd_ps,
-    _mm256_hadd_ps, _mm256_loadu_ps, _mm256_max_ps, _mm256_mul_ps, _mm256_permute2f128_ps,
-    _mm256_set1_ps, _mm256_setzero_ps, _mm256_sqrt_ps, _mm256_storeu_ps, _mm256_sub_ps, _CMP_GT_OQ,
+    _mm256_hadd_ps, _mm256_loadu_ps, _mm256_max_ps, _mm256_movemask_ps, _mm256_mul_ps,
+    _mm256_permute2f128_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_sqrt_ps, _mm256_storeu_ps,
+    _mm256_sub_ps, _CMP_GT_OQ, _CMP_NEQ_UQ,
 };
 
 use super::tiles::{BlockIn, BlockOut, Portable, TileKernels, ROWS, WIDTH as H};
@@ -78,6 +79,41 @@ unsafe fn affine(x: &[f32], k: usize, r0: usize, w: &[f32], init: &[f32], out: &
             let o = op.add(i * H + j0);
             _mm256_storeu_ps(o, ci[0]);
             _mm256_storeu_ps(o.add(8), ci[1]);
+        }
+    }
+}
+
+/// `out[i] = x[r0 + i] · w` for the `n` rows `r0..r0 + n` of `x` (`· × H`, `w: H × H`,
+/// `out: n × H`), accumulated over `k` in order from `+0` and skipping the zero `x[r0 + i][k]`
+/// (see [`TileKernels::affine_rows_sparse`]). Row by row: the row's eight accumulators stay in
+/// registers while its non-zero entries, found with one comparison per register, each add a
+/// row of `w`. About half the work of the dense tile on ReLU gradients, at one load of `w` per
+/// multiply-add register instead of a sixth of one.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn affine_sparse(x: &[f32], r0: usize, n: usize, w: &[f32], out: &mut [f32]) {
+    assert!(x.len() >= (r0 + n) * H && w.len() >= H * H && out.len() >= n * H);
+    let zero = _mm256_setzero_ps();
+    let (wp, op) = (w.as_ptr(), out.as_mut_ptr());
+    for i in 0..n {
+        let xr = x.as_ptr().add((r0 + i) * H);
+        // Bit k set where x[k] is not zero (NaN included, so it still propagates).
+        let mut live = 0u64;
+        for c in 0..V {
+            let nz = _mm256_cmp_ps::<_CMP_NEQ_UQ>(_mm256_loadu_ps(xr.add(8 * c)), zero);
+            live |= u64::from(_mm256_movemask_ps(nz) as u32) << (8 * c);
+        }
+        let mut acc = [zero; V];
+        while live != 0 {
+            let k = live.trailing_zeros() as usize;
+            live &= live - 1;
+            let (xv, wk) = (_mm256_set1_ps(*xr.add(k)), wp.add(k * H));
+            for (c, a) in acc.iter_mut().enumerate() {
+                *a = _mm256_fmadd_ps(xv, _mm256_loadu_ps(wk.add(8 * c)), *a);
+            }
+        }
+        for (c, a) in acc.iter().enumerate() {
+            _mm256_storeu_ps(op.add(i * H + 8 * c), *a);
         }
     }
 }
@@ -375,6 +411,18 @@ impl TileKernels for Avx2 {
                 unsafe { affine(x, k, r0, w, init, out) }
             }
             _ => Portable.affine_rows(x, k, r0, w, init, out),
+        }
+    }
+
+    #[inline(always)]
+    fn affine_rows_sparse<T: Real>(self, x: &[T], r0: usize, w: &[T], out: &mut [[T; H]]) {
+        match (T::as_f32(x), T::as_f32(w)) {
+            (Some(x), Some(w)) => {
+                let n = out.len();
+                let out = T::as_f32_mut(out.as_flattened_mut()).expect("T is f32");
+                unsafe { affine_sparse(x, r0, n, w, out) }
+            }
+            _ => Portable.affine_rows_sparse(x, r0, w, out),
         }
     }
 
