@@ -79,6 +79,12 @@ macro_rules! kernels {
         #[allow(clippy::too_many_arguments)] // reason: the kernels' signatures
         impl $name {
             $(#[target_feature(enable = $features)])?
+            unsafe fn scale_shift_tf<T: Real>(
+                norm: &LayerNorm, params: &[T], xhat: &[T], rows: usize, y: &mut [T],
+            ) {
+                norm.scale_shift(params, xhat, rows, y)
+            }
+            $(#[target_feature(enable = $features)])?
             unsafe fn block_forward_tf<T: Real>(
                 lin: &Linear, norm: &LayerNorm, params: &[T], x: &[T], rows: usize,
                 out: BlockOut<'_, T>,
@@ -124,6 +130,11 @@ macro_rules! kernels {
         // features its kernels were compiled for (see `forward`, `backward`).
         #[allow(clippy::too_many_arguments)] // reason: the kernels' signatures
         impl Kernels for $name {
+            fn scale_shift<T: Real>(
+                self, norm: &LayerNorm, params: &[T], xhat: &[T], rows: usize, y: &mut [T],
+            ) {
+                unsafe { Self::scale_shift_tf(norm, params, xhat, rows, y) }
+            }
             fn block_forward<T: Real>(
                 self, lin: &Linear, norm: &LayerNorm, params: &[T], x: &[T], rows: usize,
                 out: BlockOut<'_, T>,

@@ -47,6 +47,16 @@ pub(crate) fn eligible(mlp: &Mlp) -> bool {
 /// each is one of the functions of `blocks`, over a whole chunk of rows.
 #[allow(clippy::too_many_arguments)] // reason: the signatures of the kernels above
 pub(super) trait Kernels: Copy {
+    /// [`LayerNorm::scale_shift`] of the normalised inputs (compiled for the kernels'
+    /// instruction set).
+    fn scale_shift<T: Real>(
+        self,
+        norm: &LayerNorm,
+        params: &[T],
+        xhat: &[T],
+        rows: usize,
+        y: &mut [T],
+    );
     /// [`block_forward`].
     fn block_forward<T: Real>(
         self,
@@ -116,8 +126,7 @@ pub(super) fn forward<T: Real, K: Kernels>(
     rows: usize,
     cache: &mut MlpCache<T>,
 ) {
-    mlp.input_norm
-        .scale_shift(params, &cache.xhat0, rows, &mut cache.h0);
+    k.scale_shift(&mlp.input_norm, params, &cache.xhat0, rows, &mut cache.h0);
     let MlpCache {
         h0,
         blocks,
