@@ -4,6 +4,7 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use super::aligned::AlignedVec;
 use super::{orthogonal, LayerNorm, Linear, Real, Relu, Tanh};
 
 /// Hidden-layer activation.
@@ -234,13 +235,13 @@ impl Mlp {
 #[derive(Debug, Clone)]
 pub(super) struct BlockCache<T> {
     /// Activation output.
-    pub(super) a: Vec<T>,
+    pub(super) a: AlignedVec<T>,
     /// Normalised `a`.
-    pub(super) xhat: Vec<T>,
+    pub(super) xhat: AlignedVec<T>,
     /// `1/σ` per row.
-    pub(super) rstd: Vec<T>,
+    pub(super) rstd: AlignedVec<T>,
     /// Block output.
-    pub(super) h: Vec<T>,
+    pub(super) h: AlignedVec<T>,
 }
 
 /// Forward activations and backward scratch for up to `capacity` rows of one [`Mlp`].
@@ -249,17 +250,17 @@ pub struct MlpCache<T> {
     capacity: usize,
     /// Whether the network runs on the fused path ([`super::fused`]).
     pub(super) fused: bool,
-    pub(super) h0: Vec<T>,
-    pub(super) xhat0: Vec<T>,
-    pub(super) rstd0: Vec<T>,
+    pub(super) h0: AlignedVec<T>,
+    pub(super) xhat0: AlignedVec<T>,
+    pub(super) rstd0: AlignedVec<T>,
     pub(super) blocks: Vec<BlockCache<T>>,
-    pub(super) out: Vec<T>,
-    pub(super) d1: Vec<T>,
-    pub(super) d2: Vec<T>,
+    pub(super) out: AlignedVec<T>,
+    pub(super) d1: AlignedVec<T>,
+    pub(super) d2: AlignedVec<T>,
     /// Fused path: transposed weights (`H × H`, or the head's `outputs × H`).
-    pub(super) wt: Vec<T>,
+    pub(super) wt: AlignedVec<T>,
     /// Fused path: the backward pass's head scratch and `M` (see [`super::fused`]).
-    pub(super) scratch: Vec<T>,
+    pub(super) scratch: AlignedVec<T>,
 }
 
 impl<T: Real> MlpCache<T> {
@@ -277,10 +278,10 @@ impl<T: Real> MlpCache<T> {
             .hidden
             .iter()
             .map(|(l, _)| BlockCache {
-                a: vec![T::ZERO; c * l.outputs],
-                xhat: vec![T::ZERO; c * l.outputs],
-                rstd: vec![T::ZERO; c],
-                h: vec![T::ZERO; c * l.outputs],
+                a: AlignedVec::new(T::ZERO, c * l.outputs),
+                xhat: AlignedVec::new(T::ZERO, c * l.outputs),
+                rstd: AlignedVec::new(T::ZERO, c),
+                h: AlignedVec::new(T::ZERO, c * l.outputs),
             })
             .collect();
         let fused = super::fused::eligible(mlp);
@@ -293,15 +294,15 @@ impl<T: Real> MlpCache<T> {
         Self {
             capacity,
             fused,
-            wt: vec![T::ZERO; wt],
-            scratch: vec![T::ZERO; scratch],
-            h0: vec![T::ZERO; c * mlp.inputs()],
-            xhat0: vec![T::ZERO; c * mlp.inputs()],
-            rstd0: vec![T::ZERO; c],
+            wt: AlignedVec::new(T::ZERO, wt),
+            scratch: AlignedVec::new(T::ZERO, scratch),
+            h0: AlignedVec::new(T::ZERO, c * mlp.inputs()),
+            xhat0: AlignedVec::new(T::ZERO, c * mlp.inputs()),
+            rstd0: AlignedVec::new(T::ZERO, c),
             blocks,
-            out: vec![T::ZERO; c * mlp.outputs()],
-            d1: vec![T::ZERO; c * widest],
-            d2: vec![T::ZERO; c * widest],
+            out: AlignedVec::new(T::ZERO, c * mlp.outputs()),
+            d1: AlignedVec::new(T::ZERO, c * widest),
+            d2: AlignedVec::new(T::ZERO, c * widest),
         }
     }
 

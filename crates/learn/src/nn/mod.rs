@@ -25,6 +25,7 @@
 //! `benches/mlp.rs` for the comparison), and single passes over contiguous rows.
 
 mod adam;
+mod aligned;
 mod beta;
 mod clip;
 mod fused;
