@@ -26,10 +26,11 @@
 #![allow(unsafe_code)] // reason: raw-pointer SIMD loads and stores (every extent is asserted first) and calls of `#[target_feature]` functions (guarded by `Avx2::new`)
 
 use std::arch::x86_64::{
-    __m256, _mm256_add_ps, _mm256_and_ps, _mm256_cmp_ps, _mm256_div_ps, _mm256_fmadd_ps,
-    _mm256_hadd_ps, _mm256_loadu_ps, _mm256_max_ps, _mm256_movemask_ps, _mm256_mul_ps,
-    _mm256_permute2f128_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_sqrt_ps, _mm256_storeu_ps,
-    _mm256_sub_ps, _CMP_GT_OQ, _CMP_NEQ_UQ,
+    __m256, _mm256_add_ps, _mm256_and_ps, _mm256_cmp_ps, _mm256_cmpgt_epi32, _mm256_div_ps,
+    _mm256_fmadd_ps, _mm256_hadd_ps, _mm256_loadu_ps, _mm256_maskstore_ps, _mm256_max_ps,
+    _mm256_movemask_ps, _mm256_mul_ps, _mm256_permute2f128_ps, _mm256_set1_epi32, _mm256_set1_ps,
+    _mm256_setr_epi32, _mm256_setzero_ps, _mm256_sqrt_ps, _mm256_storeu_ps, _mm256_sub_ps,
+    _CMP_GT_OQ, _CMP_NEQ_UQ,
 };
 
 use super::tiles::{BlockIn, BlockOut, Portable, TileKernels, ROWS, WIDTH as H};
@@ -255,7 +256,12 @@ unsafe fn relu_norm(
     );
     let mut s = [0.0f32; 8];
     _mm256_storeu_ps(s.as_mut_ptr(), si);
-    rstd[..n].copy_from_slice(&s[..n]);
+    // The first `n` lanes (a masked store: a copy of `n` values would be a `memcpy` call).
+    let first_n = _mm256_cmpgt_epi32(
+        _mm256_set1_epi32(n as i32),
+        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+    );
+    _mm256_maskstore_ps(rstd.as_mut_ptr(), first_n, si);
     let mut dots = [zero; 8];
     for (i, acc) in dots.iter_mut().enumerate().take(n) {
         let sv = _mm256_set1_ps(s[i]);
