@@ -198,12 +198,7 @@ pub(crate) fn block_backward<T: Real, P: TileKernels>(
     for (g, v) in grads[at..at + H].iter_mut().zip(s) {
         *g += v;
     }
-    let w = lin.weights(params);
-    for i in 0..H {
-        for j in 0..H {
-            wt[j * H + i] = w[i * H + j];
-        }
-    }
+    p.transpose(lin.weights(params), wt);
     let (gamma, _) = gamma_beta(prev_norm, params);
     let (mut dg, mut db) = load_norm_grads(prev_norm, grads);
     let mut dh = [[T::ZERO; H]; ROWS];

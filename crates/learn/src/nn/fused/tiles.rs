@@ -47,6 +47,16 @@ pub(crate) trait TileKernels: Copy {
         }
     }
 
+    /// `wt = wᵀ` for `w: H × H`.
+    #[inline(always)]
+    fn transpose<T: Real>(self, w: &[T], wt: &mut [T]) {
+        for i in 0..H {
+            for j in 0..H {
+                wt[j * H + i] = w[i * H + j];
+            }
+        }
+    }
+
     /// `c[m × H] += aᵀ · b` for `a: rows × m` and `b: rows × H`; each element accumulates over
     /// the rows in order.
     #[inline(always)]

@@ -29,8 +29,8 @@ use std::arch::x86_64::{
     __m256, _mm256_add_ps, _mm256_and_ps, _mm256_cmp_ps, _mm256_cmpgt_epi32, _mm256_div_ps,
     _mm256_fmadd_ps, _mm256_hadd_ps, _mm256_loadu_ps, _mm256_maskstore_ps, _mm256_max_ps,
     _mm256_movemask_ps, _mm256_mul_ps, _mm256_permute2f128_ps, _mm256_set1_epi32, _mm256_set1_ps,
-    _mm256_setr_epi32, _mm256_setzero_ps, _mm256_sqrt_ps, _mm256_storeu_ps, _mm256_sub_ps,
-    _CMP_GT_OQ, _CMP_NEQ_UQ,
+    _mm256_setr_epi32, _mm256_setzero_ps, _mm256_shuffle_ps, _mm256_sqrt_ps, _mm256_storeu_ps,
+    _mm256_sub_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps, _CMP_GT_OQ, _CMP_NEQ_UQ,
 };
 
 use super::tiles::{BlockIn, BlockOut, Portable, TileKernels, ROWS, WIDTH as H};
@@ -115,6 +115,44 @@ unsafe fn affine_sparse(x: &[f32], r0: usize, n: usize, w: &[f32], out: &mut [f3
         }
         for (c, a) in acc.iter().enumerate() {
             _mm256_storeu_ps(op.add(i * H + 8 * c), *a);
+        }
+    }
+}
+
+/// `wt = wᵀ` for `w: H × H`, in 8 × 8 blocks of registers (unpack, shuffle, swap halves).
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn transpose(w: &[f32], wt: &mut [f32]) {
+    assert!(w.len() >= H * H && wt.len() >= H * H);
+    let (wp, tp) = (w.as_ptr(), wt.as_mut_ptr());
+    for bi in 0..V {
+        for bj in 0..V {
+            let r: [__m256; 8] =
+                std::array::from_fn(|i| _mm256_loadu_ps(wp.add((8 * bi + i) * H + 8 * bj)));
+            let t: [__m256; 8] = std::array::from_fn(|i| {
+                let (a, b) = (r[i & !1], r[i | 1]);
+                if i % 2 == 0 {
+                    _mm256_unpacklo_ps(a, b)
+                } else {
+                    _mm256_unpackhi_ps(a, b)
+                }
+            });
+            // Columns c and c + 4 of rows 0–3 (s[0..4]) and of rows 4–7 (s[4..8]).
+            let s: [__m256; 8] = std::array::from_fn(|i| {
+                let (q, h) = (4 * (i / 4), (i % 4) / 2);
+                let (a, b) = (t[q + h], t[q + h + 2]);
+                if i % 2 == 0 {
+                    _mm256_shuffle_ps::<0x44>(a, b)
+                } else {
+                    _mm256_shuffle_ps::<0xEE>(a, b)
+                }
+            });
+            for c in 0..4 {
+                let lo = _mm256_permute2f128_ps::<0x20>(s[c], s[c + 4]);
+                let hi = _mm256_permute2f128_ps::<0x31>(s[c], s[c + 4]);
+                _mm256_storeu_ps(tp.add((8 * bj + c) * H + 8 * bi), lo);
+                _mm256_storeu_ps(tp.add((8 * bj + c + 4) * H + 8 * bi), hi);
+            }
         }
     }
 }
@@ -430,6 +468,14 @@ impl TileKernels for Avx2 {
                 unsafe { affine_sparse(x, r0, n, w, out) }
             }
             _ => Portable.affine_rows_sparse(x, r0, w, out),
+        }
+    }
+
+    #[inline(always)]
+    fn transpose<T: Real>(self, w: &[T], wt: &mut [T]) {
+        match (T::as_f32(w), T::as_f32_mut(wt)) {
+            (Some(w), Some(wt)) => unsafe { transpose(w, wt) },
+            (_, _) => Portable.transpose(w, wt),
         }
     }
 
