@@ -183,6 +183,37 @@ kernels!(Portable, fused::Portable);
 #[cfg(target_arch = "x86_64")]
 kernels!(Avx2, fused::Avx2::new(), "avx2,fma");
 
+/// Work that [`run_on`] compiles for an instruction set: a short per-row loop around the
+/// kernels, such as the PPO loss. `run` must be `#[inline(always)]`, so that it is compiled
+/// inside the instruction set's function.
+pub trait RowLoop {
+    /// What the loop returns.
+    type Output;
+    /// The loop.
+    fn run(self) -> Self::Output;
+}
+
+/// Runs `job` compiled for `isa` (the baseline target runs such loops four lanes wide). The
+/// bits are the same on every path: Rust never contracts `a * b + c` into a fused
+/// multiply-add, `mul_add` is exactly rounded either way, and the library calls are the same
+/// functions.
+#[inline(always)]
+pub fn run_on<J: RowLoop>(isa: Isa, job: J) -> J::Output {
+    assert!(isa <= Isa::detected(), "{isa:?} is not available here");
+    match isa {
+        // SAFETY: the CPU has AVX2 and FMA (checked above).
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { run_avx2(job) },
+        _ => job.run(),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_avx2<J: RowLoop>(job: J) -> J::Output {
+    job.run()
+}
+
 /// The fused forward pass of `mlp` (a fused-path network: 64-wide hidden layers with ReLU) from
 /// the inputs normalised into `cache` (see [`Mlp::forward_normalized`]) on `isa`, whatever
 /// [`Isa::current`] says: to compare instruction sets.

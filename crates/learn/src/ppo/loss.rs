@@ -13,6 +13,7 @@
 
 use crate::config::BidDistribution;
 
+use crate::nn::simd::{run_on, Isa, RowLoop};
 use crate::nn::{Beta, Mlp, MlpCache, Real, SquashedGaussian};
 
 /// Loss coefficients (from `[train]`).
@@ -119,62 +120,110 @@ pub fn actor_chunk<T: Real>(
 ) -> ActorSums {
     let n = rows.sample.len();
     net.forward_normalized(params, n, cache);
-    let out = cache.output();
-    let mut sums = ActorSums::default();
-    let c_h = coefs.entropy;
-    match layout.distribution {
-        BidDistribution::SquashedGaussian => {
-            let ls = params[layout.log_std];
-            let sigma = ls.exp();
-            // The same expression as in `log_prob_pre` (used by the rollout), so the first pass
-            // reproduces the rollout's log-probabilities exactly.
-            let inv_var = (T::from_f64(-2.0) * ls).exp();
-            let mut dls = 0.0f64;
-            let (eh_mu, eh_ls) = (T::from_f64(c_h * inv_n), c_h * inv_n);
-            let (mut dmu_h8, mut dls_h8) = ([T::ZERO; 8], [T::ZERO; 8]);
-            for r in 0..n {
-                // The entropy gradients of eight rows at once (see `entropy_grad_with8`).
-                if r % 8 == 0 {
-                    let mut mu8 = [T::ZERO; 8];
-                    let m = 8.min(n - r);
-                    mu8[..m].copy_from_slice(&out[r..r + m]);
-                    (dmu_h8, dls_h8) = SquashedGaussian::entropy_grad_with8(&mu8, sigma);
-                }
-                let (dmu_h, dls_h) = (dmu_h8[r % 8], dls_h8[r % 8]);
-                let mu = out[r];
-                let (lp, dmu_lp, dls_lp) =
-                    SquashedGaussian::log_prob_pre_with(rows.sample[r], mu, ls, inv_var);
-                let ratio = (lp - rows.logp_old[r]).to_f64().exp();
-                let adv = rows.adv[r].to_f64();
-                let (loss, g) = ppo_term(ratio, adv, coefs.clip);
-                sums.policy += loss;
-                sums.clipped += ((ratio - 1.0).abs() > coefs.clip) as usize;
-                let g = T::from_f64(g * inv_n);
-                dhead[r] = g * dmu_lp - eh_mu * dmu_h;
-                dls += (g * dls_lp).to_f64() - eh_ls * dls_h.to_f64();
-                if entropy_value {
-                    sums.entropy += SquashedGaussian::entropy(mu, ls).to_f64();
-                }
-            }
-            grads[layout.log_std] += T::from_f64(dls);
-        }
-        BidDistribution::Beta => {
-            for r in 0..n {
-                let (alpha, beta, da_dh, db_dh) = Beta::params(out[2 * r], out[2 * r + 1]);
-                let (lp, da_lp, db_lp) = Beta::log_prob(rows.sample[r].to_f64(), alpha, beta);
-                let ratio = (lp - rows.logp_old[r].to_f64()).exp();
-                let (loss, g) = ppo_term(ratio, rows.adv[r].to_f64(), coefs.clip);
-                sums.policy += loss;
-                sums.clipped += ((ratio - 1.0).abs() > coefs.clip) as usize;
-                let (h, da_h, db_h) = Beta::entropy(alpha, beta);
-                sums.entropy += h;
-                dhead[2 * r] = T::from_f64((g * da_lp - c_h * da_h) * da_dh * inv_n);
-                dhead[2 * r + 1] = T::from_f64((g * db_lp - c_h * db_h) * db_dh * inv_n);
-            }
-        }
-    }
+    let out = &cache.output()[..n * net.outputs()];
+    let loss = LossRows {
+        layout,
+        params,
+        out,
+        rows,
+        inv_n,
+        coefs,
+        entropy_value,
+        dhead,
+        grads,
+    };
+    // The per-row loop runs on the kernels' instruction set (the same bits; see `run_on`).
+    let sums = run_on(Isa::current(), loss);
     net.backward(params, cache, dhead, n, grads);
     sums
+}
+
+/// The per-row part of [`actor_chunk`]: the PPO and entropy terms of each row, their sums, and
+/// the gradient of the loss with respect to the head's outputs (`dhead`) and `log σ`.
+struct LossRows<'a, T> {
+    layout: ActorLayout,
+    params: &'a [T],
+    out: &'a [T],
+    rows: ActorRows<'a, T>,
+    inv_n: f64,
+    coefs: Coefs,
+    entropy_value: bool,
+    dhead: &'a mut [T],
+    grads: &'a mut [T],
+}
+
+impl<T: Real> RowLoop for LossRows<'_, T> {
+    type Output = ActorSums;
+
+    #[inline(always)]
+    fn run(self) -> ActorSums {
+        let LossRows {
+            layout,
+            params,
+            out,
+            rows,
+            inv_n,
+            coefs,
+            entropy_value,
+            dhead,
+            grads,
+        } = self;
+        let n = rows.sample.len();
+        let mut sums = ActorSums::default();
+        let c_h = coefs.entropy;
+        match layout.distribution {
+            BidDistribution::SquashedGaussian => {
+                let ls = params[layout.log_std];
+                let sigma = ls.exp();
+                // The same expression as in `log_prob_pre` (used by the rollout), so the first pass
+                // reproduces the rollout's log-probabilities exactly.
+                let inv_var = (T::from_f64(-2.0) * ls).exp();
+                let mut dls = 0.0f64;
+                let (eh_mu, eh_ls) = (T::from_f64(c_h * inv_n), c_h * inv_n);
+                let (mut dmu_h8, mut dls_h8) = ([T::ZERO; 8], [T::ZERO; 8]);
+                for r in 0..n {
+                    // The entropy gradients of eight rows at once (see `entropy_grad_with8`).
+                    if r % 8 == 0 {
+                        let mut mu8 = [T::ZERO; 8];
+                        let m = 8.min(n - r);
+                        mu8[..m].copy_from_slice(&out[r..r + m]);
+                        (dmu_h8, dls_h8) = SquashedGaussian::entropy_grad_with8(&mu8, sigma);
+                    }
+                    let (dmu_h, dls_h) = (dmu_h8[r % 8], dls_h8[r % 8]);
+                    let mu = out[r];
+                    let (lp, dmu_lp, dls_lp) =
+                        SquashedGaussian::log_prob_pre_with(rows.sample[r], mu, ls, inv_var);
+                    let ratio = (lp - rows.logp_old[r]).to_f64().exp();
+                    let adv = rows.adv[r].to_f64();
+                    let (loss, g) = ppo_term(ratio, adv, coefs.clip);
+                    sums.policy += loss;
+                    sums.clipped += ((ratio - 1.0).abs() > coefs.clip) as usize;
+                    let g = T::from_f64(g * inv_n);
+                    dhead[r] = g * dmu_lp - eh_mu * dmu_h;
+                    dls += (g * dls_lp).to_f64() - eh_ls * dls_h.to_f64();
+                    if entropy_value {
+                        sums.entropy += SquashedGaussian::entropy(mu, ls).to_f64();
+                    }
+                }
+                grads[layout.log_std] += T::from_f64(dls);
+            }
+            BidDistribution::Beta => {
+                for r in 0..n {
+                    let (alpha, beta, da_dh, db_dh) = Beta::params(out[2 * r], out[2 * r + 1]);
+                    let (lp, da_lp, db_lp) = Beta::log_prob(rows.sample[r].to_f64(), alpha, beta);
+                    let ratio = (lp - rows.logp_old[r].to_f64()).exp();
+                    let (loss, g) = ppo_term(ratio, rows.adv[r].to_f64(), coefs.clip);
+                    sums.policy += loss;
+                    sums.clipped += ((ratio - 1.0).abs() > coefs.clip) as usize;
+                    let (h, da_h, db_h) = Beta::entropy(alpha, beta);
+                    sums.entropy += h;
+                    dhead[2 * r] = T::from_f64((g * da_lp - c_h * da_h) * da_dh * inv_n);
+                    dhead[2 * r + 1] = T::from_f64((g * db_lp - c_h * db_h) * db_dh * inv_n);
+                }
+            }
+        }
+        sums
+    }
 }
 
 /// Rows of the critic update (their inputs, global states or local observations, are in the
