@@ -36,11 +36,9 @@ pub(crate) fn block_forward<T: Real, P: TileKernels>(
     let b = bias(lin, params);
     let (gamma, beta) = gamma_beta(norm, params);
     let eps = T::from_f64(norm.eps);
-    let mut z = [[T::ZERO; H]; ROWS];
     let mut r = 0;
     while r + ROWS <= rows {
-        p.affine_rows(x, k, r, w, b, &mut z);
-        p.relu_norm(&mut z, gamma, beta, eps, &mut out, r);
+        p.affine_relu_norm(x, k, r, w, b, gamma, beta, eps, &mut out);
         r += ROWS;
     }
     while r < rows {

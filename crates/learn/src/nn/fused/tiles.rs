@@ -64,6 +64,27 @@ pub(crate) trait TileKernels: Copy {
         outer_acc::<T, 16>(a, m, b, rows, c);
     }
 
+    /// Rows `r0..r0 + ROWS` of a hidden block: [`Self::affine_rows`] then [`Self::relu_norm`]
+    /// (an implementation may fuse them).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)] // reason: a row kernel
+    fn affine_relu_norm<T: Real>(
+        self,
+        x: &[T],
+        k: usize,
+        r0: usize,
+        w: &[T],
+        init: &[T; H],
+        gamma: &[T; H],
+        beta: &[T; H],
+        eps: T,
+        out: &mut BlockOut<'_, T>,
+    ) {
+        let mut z = [[T::ZERO; H]; ROWS];
+        self.affine_rows(x, k, r0, w, init, &mut z);
+        self.relu_norm(&mut z, gamma, beta, eps, out, r0);
+    }
+
     /// [`relu_norm_rows`].
     #[inline(always)]
     fn relu_norm<T: Real>(

@@ -157,6 +157,57 @@ unsafe fn transpose(w: &[f32], wt: &mut [f32]) {
     }
 }
 
+/// [`affine`] for a full tile followed by the first stage of [`relu_norm`], from the
+/// accumulators while they are in registers: `a[i] = max(init + x[r0 + i] · w, 0)` (`a`:
+/// `ROWS × H`), and each row's lane-wise column tree `((c0 + c1) + (c2 + c3)) + ((c4 + c5) +
+/// (c6 + c7))` of [`column_tree`] (a 16-column step holds the pair `c2j`, `c2j+1`), in the
+/// first `ROWS` of the returned registers. The output tile never goes through memory before
+/// the LayerNorm reads it back.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn affine_relu(
+    x: &[f32],
+    k: usize,
+    r0: usize,
+    w: &[f32],
+    init: &[f32],
+    a: &mut [f32],
+) -> [__m256; 8] {
+    assert!(x.len() >= (r0 + ROWS) * k && w.len() >= k * H);
+    assert!(init.len() >= H && a.len() >= ROWS * H);
+    let zero = _mm256_setzero_ps();
+    let (xp, wp, ap) = (x.as_ptr().add(r0 * k), w.as_ptr(), a.as_mut_ptr());
+    let mut pairs = [[zero; 4]; ROWS];
+    for j0 in (0..H).step_by(NC) {
+        let b = [
+            _mm256_loadu_ps(init.as_ptr().add(j0)),
+            _mm256_loadu_ps(init.as_ptr().add(j0 + 8)),
+        ];
+        let mut c: [[__m256; 2]; ROWS] = [b; ROWS];
+        for kk in 0..k {
+            let wk = wp.add(kk * H + j0);
+            let (w0, w1) = (_mm256_loadu_ps(wk), _mm256_loadu_ps(wk.add(8)));
+            for (i, ci) in c.iter_mut().enumerate() {
+                let xv = _mm256_set1_ps(*xp.add(i * k + kk));
+                ci[0] = _mm256_fmadd_ps(xv, w0, ci[0]);
+                ci[1] = _mm256_fmadd_ps(xv, w1, ci[1]);
+            }
+        }
+        for (i, ci) in c.iter().enumerate() {
+            let (v0, v1) = (_mm256_max_ps(ci[0], zero), _mm256_max_ps(ci[1], zero));
+            let o = ap.add(i * H + j0);
+            _mm256_storeu_ps(o, v0);
+            _mm256_storeu_ps(o.add(8), v1);
+            pairs[i][j0 / NC] = _mm256_add_ps(v0, v1);
+        }
+    }
+    let mut sums = [zero; 8];
+    for (s, p) in sums.iter_mut().zip(&pairs) {
+        *s = _mm256_add_ps(_mm256_add_ps(p[0], p[1]), _mm256_add_ps(p[2], p[3]));
+    }
+    sums
+}
+
 /// `c[i0 + i][·] += Σ_rows a[r][i0 + i] · b[r][·]` for the `R` rows `i0..i0 + R` of `c`
 /// (`m × H`), with `a: rows × m` and `b: rows × H`, accumulated over the rows in order.
 #[target_feature(enable = "avx2,fma")]
@@ -251,8 +302,10 @@ unsafe fn relu_norm(
     rstd: &mut [f32],
     h: &mut [f32],
     head: Option<(&[f32], f32, &mut [f32])>,
+    summed: Option<[__m256; 8]>,
 ) {
-    assert!(n <= ROWS && z.len() >= n * H && gamma.len() >= H && beta.len() >= H);
+    assert!(summed.is_some() || z.len() >= n * H);
+    assert!(n <= ROWS && gamma.len() >= H && beta.len() >= H);
     assert!(a.len() >= n * H && xhat.len() >= n * H && h.len() >= n * H && rstd.len() >= n);
     assert!(head
         .as_ref()
@@ -266,8 +319,12 @@ unsafe fn relu_norm(
         h.as_mut_ptr(),
     );
     // Rows past `n` stay zero: their lanes are computed and dropped.
-    let mut sums = [zero; 8];
-    for (i, s) in sums.iter_mut().enumerate().take(n) {
+    let mut sums = summed.unwrap_or([zero; 8]);
+    for (i, s) in sums
+        .iter_mut()
+        .enumerate()
+        .take(if summed.is_some() { 0 } else { n })
+    {
         let mut v = [zero; V];
         for (c, vc) in v.iter_mut().enumerate() {
             *vc = _mm256_max_ps(_mm256_loadu_ps(zp.add(i * H + 8 * c)), zero);
@@ -510,6 +567,47 @@ impl TileKernels for Avx2 {
     }
 
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)] // reason: a row kernel
+    fn affine_relu_norm<T: Real>(
+        self,
+        x: &[T],
+        k: usize,
+        r0: usize,
+        w: &[T],
+        init: &[T; H],
+        gamma: &[T; H],
+        beta: &[T; H],
+        eps: T,
+        out: &mut BlockOut<'_, T>,
+    ) {
+        let rows = r0 * H..(r0 + ROWS) * H;
+        if let (Some(x), Some(w), Some(init), Some(g), Some(b), Some(e)) = (
+            T::as_f32(x),
+            T::as_f32(w),
+            T::as_f32(init),
+            T::as_f32(gamma),
+            T::as_f32(beta),
+            T::as_f32(&[eps]),
+        ) {
+            let e = e[0];
+            let a = T::as_f32_mut(&mut out.a[rows.clone()]).expect("T is f32");
+            let sums = unsafe { affine_relu(x, k, r0, w, init, a) };
+            let xh = T::as_f32_mut(&mut out.xhat[rows.clone()]).expect("T is f32");
+            let h = T::as_f32_mut(&mut out.h[rows]).expect("T is f32");
+            let s = T::as_f32_mut(&mut out.rstd[r0..r0 + ROWS]).expect("T is f32");
+            let head = out.head.as_mut().map(|hd| {
+                let w = T::as_f32(hd.w).expect("T is f32");
+                let y = T::as_f32_mut(&mut hd.y[r0..r0 + ROWS]).expect("T is f32");
+                (w, T::as_f32(&[hd.b]).expect("T is f32")[0], y)
+            });
+            let a = T::as_f32_mut(&mut out.a[r0 * H..(r0 + ROWS) * H]).expect("T is f32");
+            unsafe { relu_norm(&[], ROWS, g, b, e, a, xh, s, h, head, Some(sums)) }
+        } else {
+            Portable.affine_relu_norm(x, k, r0, w, init, gamma, beta, eps, out);
+        }
+    }
+
+    #[inline(always)]
     fn relu_norm<T: Real>(
         self,
         z: &mut [[T; H]],
@@ -534,7 +632,7 @@ impl TileKernels for Avx2 {
                 let y = T::as_f32_mut(&mut hd.y[r0..r0 + n]).expect("T is f32");
                 (w, T::as_f32(&[hd.b]).expect("T is f32")[0], y)
             });
-            unsafe { relu_norm(z32, n, g, b, e, a, xh, s, h, head) }
+            unsafe { relu_norm(z32, n, g, b, e, a, xh, s, h, head, None) }
         } else {
             Portable.relu_norm(z, gamma, beta, eps, out, r0);
         }
