@@ -53,6 +53,34 @@ impl Avx2 {
     }
 }
 
+/// The register tile of columns `j0..j0 + 16` of `init + x · w` for the [`ROWS`] rows at `xp`
+/// (`ROWS × k`, `w: k × H`), accumulated over `k` in order; the caller has asserted the extents.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn product_tile(
+    xp: *const f32,
+    k: usize,
+    wp: *const f32,
+    init: *const f32,
+    j0: usize,
+) -> [[__m256; 2]; ROWS] {
+    let b = [
+        _mm256_loadu_ps(init.add(j0)),
+        _mm256_loadu_ps(init.add(j0 + 8)),
+    ];
+    let mut c: [[__m256; 2]; ROWS] = [b; ROWS];
+    for kk in 0..k {
+        let wk = wp.add(kk * H + j0);
+        let (w0, w1) = (_mm256_loadu_ps(wk), _mm256_loadu_ps(wk.add(8)));
+        for (i, ci) in c.iter_mut().enumerate() {
+            let xv = _mm256_set1_ps(*xp.add(i * k + kk));
+            ci[0] = _mm256_fmadd_ps(xv, w0, ci[0]);
+            ci[1] = _mm256_fmadd_ps(xv, w1, ci[1]);
+        }
+    }
+    c
+}
+
 /// `out[i] = init + x[r0 + i] · w` for the [`ROWS`] rows `r0..r0 + ROWS` of `x` (`· × k`),
 /// with `w: k × H` and `out: ROWS × H`, accumulated over `k` in order.
 #[target_feature(enable = "avx2,fma")]
@@ -60,22 +88,9 @@ impl Avx2 {
 unsafe fn affine(x: &[f32], k: usize, r0: usize, w: &[f32], init: &[f32], out: &mut [f32]) {
     assert!(x.len() >= (r0 + ROWS) * k && w.len() >= k * H);
     assert!(init.len() >= H && out.len() >= ROWS * H);
-    let (xp, wp, op) = (x.as_ptr().add(r0 * k), w.as_ptr(), out.as_mut_ptr());
+    let (xp, op) = (x.as_ptr().add(r0 * k), out.as_mut_ptr());
     for j0 in (0..H).step_by(NC) {
-        let b = [
-            _mm256_loadu_ps(init.as_ptr().add(j0)),
-            _mm256_loadu_ps(init.as_ptr().add(j0 + 8)),
-        ];
-        let mut c: [[__m256; 2]; ROWS] = [b; ROWS];
-        for kk in 0..k {
-            let wk = wp.add(kk * H + j0);
-            let (w0, w1) = (_mm256_loadu_ps(wk), _mm256_loadu_ps(wk.add(8)));
-            for (i, ci) in c.iter_mut().enumerate() {
-                let xv = _mm256_set1_ps(*xp.add(i * k + kk));
-                ci[0] = _mm256_fmadd_ps(xv, w0, ci[0]);
-                ci[1] = _mm256_fmadd_ps(xv, w1, ci[1]);
-            }
-        }
+        let c = product_tile(xp, k, w.as_ptr(), init.as_ptr(), j0);
         for (i, ci) in c.iter().enumerate() {
             let o = op.add(i * H + j0);
             _mm256_storeu_ps(o, ci[0]);
@@ -176,23 +191,10 @@ unsafe fn affine_relu(
     assert!(x.len() >= (r0 + ROWS) * k && w.len() >= k * H);
     assert!(init.len() >= H && a.len() >= ROWS * H);
     let zero = _mm256_setzero_ps();
-    let (xp, wp, ap) = (x.as_ptr().add(r0 * k), w.as_ptr(), a.as_mut_ptr());
+    let (xp, ap) = (x.as_ptr().add(r0 * k), a.as_mut_ptr());
     let mut pairs = [[zero; 4]; ROWS];
     for j0 in (0..H).step_by(NC) {
-        let b = [
-            _mm256_loadu_ps(init.as_ptr().add(j0)),
-            _mm256_loadu_ps(init.as_ptr().add(j0 + 8)),
-        ];
-        let mut c: [[__m256; 2]; ROWS] = [b; ROWS];
-        for kk in 0..k {
-            let wk = wp.add(kk * H + j0);
-            let (w0, w1) = (_mm256_loadu_ps(wk), _mm256_loadu_ps(wk.add(8)));
-            for (i, ci) in c.iter_mut().enumerate() {
-                let xv = _mm256_set1_ps(*xp.add(i * k + kk));
-                ci[0] = _mm256_fmadd_ps(xv, w0, ci[0]);
-                ci[1] = _mm256_fmadd_ps(xv, w1, ci[1]);
-            }
-        }
+        let c = product_tile(xp, k, w.as_ptr(), init.as_ptr(), j0);
         for (i, ci) in c.iter().enumerate() {
             let (v0, v1) = (_mm256_max_ps(ci[0], zero), _mm256_max_ps(ci[1], zero));
             let o = ap.add(i * H + j0);
