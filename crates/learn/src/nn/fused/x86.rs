@@ -25,6 +25,8 @@
 //! the products), so there is none.
 #![allow(unsafe_code)] // reason: raw-pointer SIMD loads and stores (every extent is asserted first) and calls of `#[target_feature]` functions (guarded by `Avx2::new`)
 
+use std::mem::MaybeUninit;
+
 use std::arch::x86_64::{
     __m256, _mm256_add_ps, _mm256_and_ps, _mm256_cmp_ps, _mm256_cmpgt_epi32, _mm256_div_ps,
     _mm256_fmadd_ps, _mm256_hadd_ps, _mm256_loadu_ps, _mm256_maskstore_ps, _mm256_max_ps,
@@ -192,7 +194,9 @@ unsafe fn affine_relu(
     assert!(init.len() >= H && a.len() >= ROWS * H);
     let zero = _mm256_setzero_ps();
     let (xp, ap) = (x.as_ptr().add(r0 * k), a.as_mut_ptr());
-    let mut pairs = [[zero; 4]; ROWS];
+    // Every pair is written before it is read; zeroing the 768 bytes first was a `memset`
+    // call per tile.
+    let mut pairs = [[MaybeUninit::<__m256>::uninit(); 4]; ROWS];
     for j0 in (0..H).step_by(NC) {
         let c = product_tile(xp, k, w.as_ptr(), init.as_ptr(), j0);
         for (i, ci) in c.iter().enumerate() {
@@ -200,11 +204,13 @@ unsafe fn affine_relu(
             let o = ap.add(i * H + j0);
             _mm256_storeu_ps(o, v0);
             _mm256_storeu_ps(o.add(8), v1);
-            pairs[i][j0 / NC] = _mm256_add_ps(v0, v1);
+            pairs[i][j0 / NC].write(_mm256_add_ps(v0, v1));
         }
     }
     let mut sums = [zero; 8];
     for (s, p) in sums.iter_mut().zip(&pairs) {
+        // SAFETY: the loop over `j0` wrote all four pairs of every row.
+        let p = p.map(|v| v.assume_init());
         *s = _mm256_add_ps(_mm256_add_ps(p[0], p[1]), _mm256_add_ps(p[2], p[3]));
     }
     sums
