@@ -4,13 +4,20 @@
 //! - **Products** (affine maps and weight gradients). A tile keeps its 12 accumulators and the row of the shared operand in
 //!   registers: per step, two loads of that operand, six broadcasts and twelve fused
 //!   multiply-adds. The portable versions left the shared operand in memory (a load per
-//!   multiply-add), which made them load-bound.
+//!   multiply-add), which made them load-bound. A hidden block's forward tile applies the ReLU
+//!   and starts the LayerNorm's sums from the accumulators ([`affine_relu`]).
+//! - **The gradient through a hidden block's weights**, `dz · Wᵀ`, row by row over the
+//!   non-zero entries of `dz` only ([`affine_sparse`]): the ReLU zeroed about half of them.
+//!   `Wᵀ` is built by 8 × 8 register transposes.
 //! - **LayerNorm rows.** A 64-wide row is eight registers; the reductions are written with the
 //!   exact association of the portable versions: [`super::tiles::row_sum`] forward (the eight
 //!   registers as a balanced tree) and [`crate::nn::lane_sum`] backward (eight lanes along the
 //!   row), each then `((0+4)+(1+5))+((2+6)+(3+7))` across the lanes. The last step is done
 //!   for a tile's rows at once ([`lane_sums8`]), and so are the forward's square root and
 //!   division, in one register.
+//!
+//! The rows are read and written on cache lines: `MlpCache`'s buffers are 64-byte aligned
+//! (`nn::aligned`), so no 32-byte access straddles two lines.
 //!
 //! Each output element sees the same operations in the same order as in the portable versions
 //! in [`super::tiles`] (products over `k` from `init`, or over rows from `c`; `max(z, 0)` is
