@@ -124,7 +124,21 @@ pub(crate) fn head_backward<T: Real, P: TileKernels>(
     let bias_at = head.offset + H * o;
     dbias.copy_from_slice(&grads[bias_at..bias_at + o]);
     // ∂Wᵀ += doutᵀ · h and ∂b += Σ_rows dout, each over the rows in order.
-    outer_acc::<T, 16>(dout, o, last.h, rows, dwt);
+    if o == 1 {
+        // One output: the whole row of ∂Wᵀ in registers, eight independent chains (a 16-column
+        // tile would wait on two).
+        let d: &mut [T; H] = (&mut dwt[..H]).try_into().expect("a row of H values");
+        let mut acc = *d;
+        for (r, &g) in dout[..rows].iter().enumerate() {
+            let hr = row(last.h, r);
+            for j in 0..H {
+                acc[j] = g.mul_add(hr[j], acc[j]);
+            }
+        }
+        *d = acc;
+    } else {
+        outer_acc::<T, 16>(dout, o, last.h, rows, dwt);
+    }
     for (c, db) in dbias.iter_mut().enumerate() {
         for r in 0..rows {
             *db += dout[r * o + c];
