@@ -90,24 +90,6 @@ unsafe fn product_tile(
     c
 }
 
-/// `out[i] = init + x[r0 + i] · w` for the [`ROWS`] rows `r0..r0 + ROWS` of `x` (`· × k`),
-/// with `w: k × H` and `out: ROWS × H`, accumulated over `k` in order.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-unsafe fn affine(x: &[f32], k: usize, r0: usize, w: &[f32], init: &[f32], out: &mut [f32]) {
-    assert!(x.len() >= (r0 + ROWS) * k && w.len() >= k * H);
-    assert!(init.len() >= H && out.len() >= ROWS * H);
-    let (xp, op) = (x.as_ptr().add(r0 * k), out.as_mut_ptr());
-    for j0 in (0..H).step_by(NC) {
-        let c = product_tile(xp, k, w.as_ptr(), init.as_ptr(), j0);
-        for (i, ci) in c.iter().enumerate() {
-            let o = op.add(i * H + j0);
-            _mm256_storeu_ps(o, ci[0]);
-            _mm256_storeu_ps(o.add(8), ci[1]);
-        }
-    }
-}
-
 /// `out[i] = x[r0 + i] · w` for the `n` rows `r0..r0 + n` of `x` (`· × H`, `w: H × H`,
 /// `out: n × H`), accumulated over `k` in order from `+0` and skipping the zero `x[r0 + i][k]`
 /// (see [`TileKernels::affine_rows_sparse`]). Row by row: the row's eight accumulators stay in
@@ -181,8 +163,9 @@ unsafe fn transpose(w: &[f32], wt: &mut [f32]) {
     }
 }
 
-/// [`affine`] for a full tile followed by the first stage of [`relu_norm`], from the
-/// accumulators while they are in registers: `a[i] = max(init + x[r0 + i] · w, 0)` (`a`:
+/// The product `init + x[r0..r0 + ROWS] · w` ([`product_tile`]) followed by the first stage
+/// of [`relu_norm`], from the accumulators while they are in registers:
+/// `a[i] = max(init + x[r0 + i] · w, 0)` (`a`:
 /// `ROWS × H`), and each row's lane-wise column tree `((c0 + c1) + (c2 + c3)) + ((c4 + c5) +
 /// (c6 + c7))` of [`column_tree`] (a 16-column step holds the pair `c2j`, `c2j+1`), in the
 /// first `ROWS` of the returned registers. The output tile never goes through memory before
@@ -296,6 +279,39 @@ fn lane_sums8(v: [__m256; 8]) -> __m256 {
     _mm256_hadd_ps(_mm256_hadd_ps(f0, f1), _mm256_hadd_ps(f2, f3))
 }
 
+/// Rows `r0..r0 + n` of a block's outputs ([`BlockOut`]) as `f32`: `a`, `xhat`, `h`
+/// (`n × H`), `rstd` (`n`) and, for a fused head, `(w, b, y)`.
+struct RowsOut<'b> {
+    a: &'b mut [f32],
+    xhat: &'b mut [f32],
+    rstd: &'b mut [f32],
+    h: &'b mut [f32],
+    head: Option<(&'b [f32], f32, &'b mut [f32])>,
+}
+
+impl<'b> RowsOut<'b> {
+    /// `None` unless `T` is `f32`.
+    #[inline(always)]
+    fn of<T: Real>(out: &'b mut BlockOut<'_, T>, r0: usize, n: usize) -> Option<Self> {
+        let rows = r0 * H..(r0 + n) * H;
+        let head = match out.head.as_mut() {
+            Some(hd) => Some((
+                T::as_f32(hd.w)?,
+                T::as_f32(&[hd.b])?[0],
+                T::as_f32_mut(&mut hd.y[r0..r0 + n])?,
+            )),
+            None => None,
+        };
+        Some(Self {
+            a: T::as_f32_mut(&mut out.a[rows.clone()])?,
+            xhat: T::as_f32_mut(&mut out.xhat[rows.clone()])?,
+            rstd: T::as_f32_mut(&mut out.rstd[r0..r0 + n])?,
+            h: T::as_f32_mut(&mut out.h[rows])?,
+            head,
+        })
+    }
+}
+
 /// [`super::tiles::relu_norm_rows`] for `n ≤ ROWS` rows: `z` (`n × H`) in, `a`, `xhat`, `h`
 /// (`n × H`) and `rstd` (`n`) out; with `head = (w, b, y)`, also `y[i] = dot(h[i], w) + b`.
 ///
@@ -305,20 +321,22 @@ fn lane_sums8(v: [__m256; 8]) -> __m256 {
 /// path. The third stage centres the rows again rather than reloading them (fewer stores).
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-#[allow(clippy::too_many_arguments)] // reason: a row kernel
 unsafe fn relu_norm(
     z: &[f32],
     n: usize,
     gamma: &[f32],
     beta: &[f32],
     eps: f32,
-    a: &mut [f32],
-    xhat: &mut [f32],
-    rstd: &mut [f32],
-    h: &mut [f32],
-    head: Option<(&[f32], f32, &mut [f32])>,
+    out: RowsOut<'_>,
     summed: Option<[__m256; 8]>,
 ) {
+    let RowsOut {
+        a,
+        xhat,
+        rstd,
+        h,
+        head,
+    } = out;
     assert!(summed.is_some() || z.len() >= n * H);
     assert!(n <= ROWS && gamma.len() >= H && beta.len() >= H);
     assert!(a.len() >= n * H && xhat.len() >= n * H && h.len() >= n * H && rstd.len() >= n);
@@ -513,25 +531,6 @@ unsafe fn norm_relu_backward(
 // (`Avx2::new`); the kernels assert their extents.
 impl TileKernels for Avx2 {
     #[inline(always)]
-    fn affine_rows<T: Real>(
-        self,
-        x: &[T],
-        k: usize,
-        r0: usize,
-        w: &[T],
-        init: &[T; H],
-        out: &mut [[T; H]; ROWS],
-    ) {
-        match (T::as_f32(x), T::as_f32(w), T::as_f32(init)) {
-            (Some(x), Some(w), Some(init)) => {
-                let out = T::as_f32_mut(out.as_flattened_mut()).expect("T is f32");
-                unsafe { affine(x, k, r0, w, init, out) }
-            }
-            _ => Portable.affine_rows(x, k, r0, w, init, out),
-        }
-    }
-
-    #[inline(always)]
     fn affine_rows_sparse<T: Real>(self, x: &[T], r0: usize, w: &[T], out: &mut [[T; H]]) {
         match (T::as_f32(x), T::as_f32(w)) {
             (Some(x), Some(w)) => {
@@ -595,7 +594,6 @@ impl TileKernels for Avx2 {
         eps: T,
         out: &mut BlockOut<'_, T>,
     ) {
-        let rows = r0 * H..(r0 + ROWS) * H;
         if let (Some(x), Some(w), Some(init), Some(g), Some(b), Some(e)) = (
             T::as_f32(x),
             T::as_f32(w),
@@ -604,19 +602,9 @@ impl TileKernels for Avx2 {
             T::as_f32(beta),
             T::as_f32(&[eps]),
         ) {
-            let e = e[0];
-            let a = T::as_f32_mut(&mut out.a[rows.clone()]).expect("T is f32");
-            let sums = unsafe { affine_relu(x, k, r0, w, init, a) };
-            let xh = T::as_f32_mut(&mut out.xhat[rows.clone()]).expect("T is f32");
-            let h = T::as_f32_mut(&mut out.h[rows]).expect("T is f32");
-            let s = T::as_f32_mut(&mut out.rstd[r0..r0 + ROWS]).expect("T is f32");
-            let head = out.head.as_mut().map(|hd| {
-                let w = T::as_f32(hd.w).expect("T is f32");
-                let y = T::as_f32_mut(&mut hd.y[r0..r0 + ROWS]).expect("T is f32");
-                (w, T::as_f32(&[hd.b]).expect("T is f32")[0], y)
-            });
-            let a = T::as_f32_mut(&mut out.a[r0 * H..(r0 + ROWS) * H]).expect("T is f32");
-            unsafe { relu_norm(&[], ROWS, g, b, e, a, xh, s, h, head, Some(sums)) }
+            let rows = RowsOut::of(out, r0, ROWS).expect("T is f32");
+            let sums = unsafe { affine_relu(x, k, r0, w, init, rows.a) };
+            unsafe { relu_norm(&[], ROWS, g, b, e[0], rows, Some(sums)) }
         } else {
             Portable.affine_relu_norm(x, k, r0, w, init, gamma, beta, eps, out);
         }
@@ -633,21 +621,11 @@ impl TileKernels for Avx2 {
         r0: usize,
     ) {
         let n = z.len();
-        let rows = r0 * H..(r0 + n) * H;
         if let (Some(g), Some(b), Some(e)) = (T::as_f32(gamma), T::as_f32(beta), T::as_f32(&[eps]))
         {
-            let e = e[0];
             let z32 = T::as_f32(z.as_flattened()).expect("T is f32");
-            let a = T::as_f32_mut(&mut out.a[rows.clone()]).expect("T is f32");
-            let xh = T::as_f32_mut(&mut out.xhat[rows.clone()]).expect("T is f32");
-            let h = T::as_f32_mut(&mut out.h[rows]).expect("T is f32");
-            let s = T::as_f32_mut(&mut out.rstd[r0..r0 + n]).expect("T is f32");
-            let head = out.head.as_mut().map(|hd| {
-                let w = T::as_f32(hd.w).expect("T is f32");
-                let y = T::as_f32_mut(&mut hd.y[r0..r0 + n]).expect("T is f32");
-                (w, T::as_f32(&[hd.b]).expect("T is f32")[0], y)
-            });
-            unsafe { relu_norm(z32, n, g, b, e, a, xh, s, h, head, None) }
+            let rows = RowsOut::of(out, r0, n).expect("T is f32");
+            unsafe { relu_norm(z32, n, g, b, e[0], rows, None) }
         } else {
             Portable.relu_norm(z, gamma, beta, eps, out, r0);
         }
