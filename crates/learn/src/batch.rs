@@ -1,13 +1,13 @@
 //! The data of the PPO update: the rollout flattened ([`Batch`]: GAE advantages and returns per
 //! (env, slot), the active agent-samples in slot order, and their normalised advantages), and the
-//! update's scratch buffers ([`Scratch`], with one [`Lane`] per gradient lane), reused across
-//! epochs.
+//! update's scratch buffers (a gradient buffer per lane and chunk scratch per thread, see
+//! [`crate::lanes`]), reused across epochs.
 
 use crate::config::{CriticKind, TrainConfig};
 use iovmarket::env::MultiAgentEnv;
 
-use crate::lanes::{CHUNK, LANES};
-use crate::nn::{LayerNorm, MlpCache};
+use crate::lanes::{Workspaces, CHUNK, LANES};
+use crate::nn::{LayerNorm, Mlp, MlpCache};
 use crate::policy::Policy;
 use crate::ppo::{gae, mean_std, ValueNorm};
 use crate::rollout::{Critic, Worker};
@@ -133,32 +133,79 @@ fn normalize_rows(norm: &LayerNorm, x: &mut Vec<f32>) {
     *x = xhat;
 }
 
-/// One gradient lane of the actor's steps: it accumulates the gradient of a fixed, contiguous
-/// share of a step's chunks ([`crate::lanes`]).
+/// The chunk scratch of the actor's steps, one per worker thread ([`crate::lanes`]).
 #[derive(Debug)]
-pub(crate) struct ActorLane {
+pub(crate) struct ActorWorkspace {
     pub(crate) cache: MlpCache<f32>,
     pub(crate) sample: Vec<f32>,
     pub(crate) logp: Vec<f32>,
     pub(crate) adv: Vec<f32>,
     pub(crate) dhead: Vec<f32>,
-    pub(crate) grads: Vec<f32>,
 }
 
-/// One gradient lane of the critic's steps.
+impl ActorWorkspace {
+    /// Buffers for chunks of `net` with `outputs` head outputs.
+    pub(crate) fn new(net: &Mlp, outputs: usize) -> Self {
+        Self {
+            cache: MlpCache::new(net, CHUNK),
+            sample: vec![0.0; CHUNK],
+            logp: vec![0.0; CHUNK],
+            adv: vec![0.0; CHUNK],
+            dhead: vec![0.0; CHUNK * outputs],
+        }
+    }
+
+    /// Fills every buffer with NaN (see [`MlpCache::poison`]).
+    #[cfg(test)]
+    pub(crate) fn poison(&mut self) {
+        self.cache.poison();
+        for v in [
+            &mut self.sample,
+            &mut self.logp,
+            &mut self.adv,
+            &mut self.dhead,
+        ] {
+            v.fill(f32::NAN);
+        }
+    }
+}
+
+/// The chunk scratch of the critic's steps, one per worker thread.
 #[derive(Debug)]
-pub(crate) struct CriticLane {
+pub(crate) struct CriticWorkspace {
     pub(crate) cache: MlpCache<f32>,
     pub(crate) value_old: Vec<f32>,
     pub(crate) target: Vec<f32>,
     pub(crate) dout: Vec<f32>,
-    pub(crate) grads: Vec<f32>,
+}
+
+impl CriticWorkspace {
+    /// Buffers for chunks of `net`.
+    pub(crate) fn new(net: &Mlp) -> Self {
+        Self {
+            cache: MlpCache::new(net, CHUNK),
+            value_old: vec![0.0; CHUNK],
+            target: vec![0.0; CHUNK],
+            dout: vec![0.0; CHUNK],
+        }
+    }
+
+    /// Fills every buffer with NaN (see [`MlpCache::poison`]).
+    #[cfg(test)]
+    pub(crate) fn poison(&mut self) {
+        self.cache.poison();
+        for v in [&mut self.value_old, &mut self.target, &mut self.dout] {
+            v.fill(f32::NAN);
+        }
+    }
 }
 
 /// Scratch of the actor's steps, reused across epochs.
 #[derive(Debug)]
 pub(crate) struct ActorScratch {
-    pub(crate) lanes: Vec<ActorLane>,
+    /// The gradient lanes' buffers.
+    pub(crate) lanes: Vec<Vec<f32>>,
+    pub(crate) spaces: Workspaces<ActorWorkspace>,
     /// The assembled gradient of a step.
     pub(crate) grads: Vec<f32>,
     /// A step's batch rows per actor.
@@ -168,7 +215,9 @@ pub(crate) struct ActorScratch {
 /// Scratch of the critic's steps, reused across epochs.
 #[derive(Debug)]
 pub(crate) struct CriticScratch {
-    pub(crate) lanes: Vec<CriticLane>,
+    /// The gradient lanes' buffers.
+    pub(crate) lanes: Vec<Vec<f32>>,
+    pub(crate) spaces: Workspaces<CriticWorkspace>,
     /// The assembled gradient of a step.
     pub(crate) grads: Vec<f32>,
     /// A step's value rows, their raw returns and normalised targets.
@@ -180,18 +229,11 @@ pub(crate) struct CriticScratch {
 impl ActorScratch {
     /// Buffers for `policy`.
     pub(crate) fn new(policy: &Policy) -> Self {
-        let outs = policy.outputs();
-        let lane = || ActorLane {
-            cache: MlpCache::new(&policy.net, CHUNK),
-            sample: vec![0.0; CHUNK],
-            logp: vec![0.0; CHUNK],
-            adv: vec![0.0; CHUNK],
-            dhead: vec![0.0; CHUNK * outs],
-            grads: vec![0.0; policy.net.len() + 1],
-        };
+        let n = policy.net.len() + 1;
         Self {
-            lanes: (0..LANES).map(|_| lane()).collect(),
-            grads: vec![0.0; policy.net.len() + 1],
+            lanes: vec![vec![0.0; n]; LANES],
+            spaces: Workspaces::default(),
+            grads: vec![0.0; n],
             groups: vec![Vec::new(); policy.actors.len()],
         }
     }
@@ -200,16 +242,11 @@ impl ActorScratch {
 impl CriticScratch {
     /// Buffers for `critic` with `vps` values per slot.
     pub(crate) fn new(critic: &Critic, vps: usize) -> Self {
-        let lane = || CriticLane {
-            cache: MlpCache::new(&critic.net, CHUNK),
-            value_old: vec![0.0; CHUNK],
-            target: vec![0.0; CHUNK],
-            dout: vec![0.0; CHUNK],
-            grads: vec![0.0; critic.params.0.len()],
-        };
+        let n = critic.params.0.len();
         Self {
-            lanes: (0..LANES).map(|_| lane()).collect(),
-            grads: vec![0.0; critic.params.0.len()],
+            lanes: vec![vec![0.0; n]; LANES],
+            spaces: Workspaces::default(),
+            grads: vec![0.0; n],
             rows: Vec::with_capacity(vps),
             raw_returns: Vec::new(),
             targets: Vec::new(),

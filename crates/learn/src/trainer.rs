@@ -422,6 +422,11 @@ mod tests {
     /// [`CHUNK`] active samples (so its gradient is summed over chunks and lanes) and some
     /// inactive ones (slots without a request).
     fn trainer(distribution: &str) -> Trainer<IovEnv> {
+        trainer_with(distribution, "8")
+    }
+
+    /// [`trainer`] with hidden width `hidden` (64 runs on the fused kernels).
+    fn trainer_with(distribution: &str, hidden: &str) -> Trainer<IovEnv> {
         let set = |k: &str, v: &str| (k.to_string(), v.to_string());
         let s = Scenario::from_toml(
             "",
@@ -430,7 +435,7 @@ mod tests {
                 set("scenario.rsus", "1"),
                 set("scenario.episode_slots", "150"),
                 set("train.n_envs", "4"),
-                set("train.hidden", "8"),
+                set("train.hidden", hidden),
                 set("train.share_policy", "false"),
                 set("train.ppo_epochs", "1"),
                 set("train.minibatches", "1"),
@@ -591,6 +596,52 @@ mod tests {
                     "{distribution} agent {g}: {checked} parameters"
                 );
             }
+        }
+    }
+
+    /// The chunk scratch belongs to threads, not lanes (`crate::lanes`), so a lane may meet
+    /// scratch that another step, lane or network left behind: a step must read nothing from it
+    /// that it did not write. With every scratch buffer poisoned with NaN in between, both
+    /// steps' gradients come out bit for bit the same, on the layered and the fused path.
+    #[test]
+    fn a_step_reads_nothing_its_scratch_held_before() {
+        for hidden in ["8", "64"] {
+            let mut t = trainer_with("squashed_gaussian", hidden);
+            t.collect().unwrap();
+            let cfg = t.train.clone();
+            let coefs = Coefs {
+                clip: cfg.clip,
+                entropy: cfg.entropy_coef,
+                value: cfg.value_coef,
+                huber_delta: cfg.huber_delta,
+            };
+            let rows: Vec<u32> = (0..t.batch.agent.len() as u32)
+                .filter(|&r| t.batch.agent[r as usize] == 0)
+                .collect();
+            let slots: Vec<u32> = (0..t.batch.slots as u32).collect();
+            let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let mut run = |t: &mut Trainer<IovEnv>| {
+                let (mut actor, mut critic) = t.steps();
+                actor.group_grads(0, &rows, coefs, true);
+                let mut u = UpdateStats::default();
+                // The critic's step also applies Adam, so both runs start from a clone.
+                let (saved, adam, vn) = (
+                    critic.critic.clone(),
+                    critic.adam.clone(),
+                    critic.value_norm.clone(),
+                );
+                critic.run(&slots, coefs, &mut u).unwrap();
+                *critic.critic = saved;
+                *critic.adam = adam;
+                *critic.value_norm = vn;
+                (bits(&t.actor_scratch.grads), bits(&t.critic_scratch.grads))
+            };
+            let clean = run(&mut t);
+            t.actor_scratch.spaces.for_each_mut(|w| w.poison());
+            t.critic_scratch.spaces.for_each_mut(|w| w.poison());
+            let poisoned = run(&mut t);
+            assert!(clean.0.iter().any(|&b| b != 0), "hidden {hidden}");
+            assert_eq!(clean, poisoned, "hidden {hidden}");
         }
     }
 }

@@ -6,7 +6,7 @@
 //! ([`step_both`]); each step's own lanes run in parallel inside it. What each step computes does
 //! not depend on the other, so results stay bit-identical for any thread count.
 
-use crate::batch::{ActorScratch, Batch, CriticScratch};
+use crate::batch::{ActorScratch, ActorWorkspace, Batch, CriticScratch, CriticWorkspace};
 use crate::error::{Error, Result};
 use crate::lanes::{accumulate, CHUNK};
 use crate::nn::{clip_grad_norm, Adam};
@@ -142,31 +142,33 @@ impl ActorStep<'_> {
         let layout = self.policy.layout();
         let net = &self.policy.net;
         let params = &self.policy.actors[g].0;
+        let outputs = self.policy.outputs();
         let inv_n = 1.0 / rows.len() as f64;
         accumulate(
             self.pool,
             &mut s.lanes,
+            &mut s.spaces,
+            || ActorWorkspace::new(net, outputs),
             rows.len(),
             CHUNK,
-            |l| &mut l.grads[..],
             &mut s.grads,
-            |lane, range| {
+            |ws, grads, range| {
                 let mut total = ActorSums::default();
                 for c in range {
                     let chunk = &rows[c * CHUNK..((c + 1) * CHUNK).min(rows.len())];
                     let n = chunk.len();
-                    let obs = lane.cache.normalized_inputs_mut();
+                    let obs = ws.cache.normalized_inputs_mut();
                     for (j, run) in runs(chunk) {
                         let k = j + run.len();
                         obs[j * d..k * d].copy_from_slice(&b.obs[run.start * d..run.end * d]);
-                        lane.sample[j..k].copy_from_slice(&b.sample[run.clone()]);
-                        lane.logp[j..k].copy_from_slice(&b.logp[run.clone()]);
-                        lane.adv[j..k].copy_from_slice(&b.adv[run]);
+                        ws.sample[j..k].copy_from_slice(&b.sample[run.clone()]);
+                        ws.logp[j..k].copy_from_slice(&b.logp[run.clone()]);
+                        ws.adv[j..k].copy_from_slice(&b.adv[run]);
                     }
                     let rows = ActorRows {
-                        sample: &lane.sample[..n],
-                        logp_old: &lane.logp[..n],
-                        adv: &lane.adv[..n],
+                        sample: &ws.sample[..n],
+                        logp_old: &ws.logp[..n],
+                        adv: &ws.adv[..n],
                     };
                     let x = actor_chunk(
                         net,
@@ -176,9 +178,9 @@ impl ActorStep<'_> {
                         inv_n,
                         coefs,
                         first_pass,
-                        &mut lane.cache,
-                        &mut lane.dhead,
-                        &mut lane.grads,
+                        &mut ws.cache,
+                        &mut ws.dhead,
+                        grads,
                     );
                     total.policy += x.policy;
                     total.entropy += x.entropy;
@@ -251,27 +253,28 @@ impl CriticStep<'_> {
         let totals: Vec<f64> = accumulate(
             self.pool,
             &mut s.lanes,
+            &mut s.spaces,
+            || CriticWorkspace::new(net),
             rows.len(),
             CHUNK,
-            |l| &mut l.grads[..],
             grads,
-            |lane, range| {
+            |ws, grads, range| {
                 let mut total = 0.0;
                 for c in range {
                     let lo = c * CHUNK;
                     let chunk = &rows[lo..(lo + CHUNK).min(rows.len())];
                     let n = chunk.len();
-                    let input = lane.cache.normalized_inputs_mut();
+                    let input = ws.cache.normalized_inputs_mut();
                     for (j, run) in runs(chunk) {
                         let k = j + run.len();
                         input[j * inputs..k * inputs]
                             .copy_from_slice(&b.critic_input[run.start * inputs..run.end * inputs]);
-                        lane.value_old[j..k].copy_from_slice(&b.value_old[run]);
+                        ws.value_old[j..k].copy_from_slice(&b.value_old[run]);
                     }
-                    lane.target[..n].copy_from_slice(&targets[lo..lo + n]);
+                    ws.target[..n].copy_from_slice(&targets[lo..lo + n]);
                     let rows = CriticRows {
-                        value_old: &lane.value_old[..n],
-                        target: &lane.target[..n],
+                        value_old: &ws.value_old[..n],
+                        target: &ws.target[..n],
                     };
                     total += critic_chunk(
                         net,
@@ -279,9 +282,9 @@ impl CriticStep<'_> {
                         rows,
                         inv_n,
                         coefs,
-                        &mut lane.cache,
-                        &mut lane.dout,
-                        &mut lane.grads,
+                        &mut ws.cache,
+                        &mut ws.dout,
+                        grads,
                     );
                 }
                 total

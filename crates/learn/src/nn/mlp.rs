@@ -322,6 +322,29 @@ impl<T: Real> MlpCache<T> {
     pub fn output(&self) -> &[T] {
         &self.out
     }
+
+    /// Fills every buffer with NaN, for tests that a pass reads nothing it did not write.
+    #[cfg(test)]
+    pub(crate) fn poison(&mut self) {
+        let nan = T::from_f64(f64::NAN);
+        let blocks = self
+            .blocks
+            .iter_mut()
+            .flat_map(|b| [&mut b.a, &mut b.xhat, &mut b.rstd, &mut b.h]);
+        let rest = [
+            &mut self.h0,
+            &mut self.xhat0,
+            &mut self.rstd0,
+            &mut self.out,
+            &mut self.d1,
+            &mut self.d2,
+            &mut self.wt,
+            &mut self.scratch,
+        ];
+        for v in blocks.chain(rest) {
+            v.fill(nan);
+        }
+    }
 }
 
 #[cfg(test)]
