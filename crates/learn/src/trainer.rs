@@ -620,7 +620,7 @@ mod tests {
                 .collect();
             let slots: Vec<u32> = (0..t.batch.slots as u32).collect();
             let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-            let mut run = |t: &mut Trainer<IovEnv>| {
+            let run = |t: &mut Trainer<IovEnv>| {
                 let (mut actor, mut critic) = t.steps();
                 actor.group_grads(0, &rows, coefs, true);
                 let mut u = UpdateStats::default();
