@@ -3,11 +3,11 @@
 //! update's scratch buffers (a gradient buffer per lane and chunk scratch per thread, see
 //! [`crate::lanes`]), reused across epochs.
 
-use crate::config::{CriticKind, TrainConfig};
+use crate::config::TrainConfig;
 use iovmarket::env::MultiAgentEnv;
 
 use crate::lanes::{Workspaces, CHUNK, LANES};
-use crate::nn::{LayerNorm, Mlp, MlpCache};
+use crate::nn::{Mlp, MlpCache};
 use crate::policy::Policy;
 use crate::ppo::{gae, mean_std, ValueNorm};
 use crate::rollout::{Critic, Worker};
@@ -18,14 +18,15 @@ pub(crate) struct Batch {
     /// Slots in the rollout (envs × T).
     pub(crate) slots: usize,
     /// Critic inputs, `slots × vps × inputs`, normalised by the critic's input LayerNorm (its
-    /// parameter-free half, once per update: see `Mlp::forward_normalized`).
+    /// parameter-free half, as the rollout's forward passes computed it: see
+    /// `Mlp::forward_normalized`).
     pub(crate) critic_input: Vec<f32>,
     /// Normalised value predictions of the rollout, `slots × vps`.
     pub(crate) value_old: Vec<f32>,
     /// Raw returns, `slots × vps`.
     pub(crate) returns: Vec<f64>,
     /// Active samples in slot order: observation rows, normalised by the actor's input
-    /// LayerNorm (its parameter-free half, once per update).
+    /// LayerNorm (its parameter-free half, as the rollout computed it).
     pub(crate) obs: Vec<f32>,
     pub(crate) sample: Vec<f32>,
     pub(crate) logp: Vec<f32>,
@@ -36,12 +37,13 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    /// Flattens the workers' buffers: GAE, returns, active samples, normalised advantages, and
-    /// the networks' inputs normalised.
+    /// Flattens the workers' buffers: GAE, returns, active samples and normalised advantages.
+    /// The networks' inputs come already normalised from the rollout, whose forward passes
+    /// computed the same `x̂` (one pass over the observations, in parallel, instead of a second
+    /// one here).
     pub(crate) fn build<E: MultiAgentEnv>(
         &mut self,
         workers: &[Worker<E>],
-        policy: &Policy,
         critic: &Critic,
         value_norm: &ValueNorm,
         cfg: &TrainConfig,
@@ -92,19 +94,13 @@ impl Batch {
                 }
             }
             b.value_old.extend_from_slice(&buf.value);
-            match (critic.kind, critic.per_agent) {
-                (CriticKind::Centralised, false) => b.critic_input.extend_from_slice(&buf.state),
-                (CriticKind::Centralised, true) => {
-                    b.critic_input.extend_from_slice(&buf.critic_input)
-                }
-                (CriticKind::Local, _) => b.critic_input.extend_from_slice(&buf.obs),
-            }
+            b.critic_input.extend_from_slice(&buf.critic_hat);
             for t in 0..t_len {
                 b.slot_start.push(b.sample.len() as u32);
                 for i in 0..n {
                     let k = t * n + i;
                     if buf.active[k] > 0.0 {
-                        b.obs.extend_from_slice(&buf.obs[k * d..(k + 1) * d]);
+                        b.obs.extend_from_slice(&buf.obs_hat[k * d..(k + 1) * d]);
                         b.sample.push(buf.sample[k]);
                         b.logp.push(buf.logp[k]);
                         let j = if vps == 1 { 0 } else { i };
@@ -116,21 +112,11 @@ impl Batch {
             }
         }
         b.slot_start.push(b.sample.len() as u32);
-        normalize_rows(&policy.net.input_norm, &mut b.obs);
-        normalize_rows(&critic.net.input_norm, &mut b.critic_input);
         let (mean, std) = mean_std(raw_adv.iter().copied());
         for (x, &raw) in b.adv.iter_mut().zip(&raw_adv) {
             *x = ((raw - mean) / (std + 1e-5)) as f32;
         }
     }
-}
-
-/// Replaces the rows of `x` by their normalised values (`x̂` of `norm`).
-fn normalize_rows(norm: &LayerNorm, x: &mut Vec<f32>) {
-    let rows = x.len() / norm.dim;
-    let mut xhat = vec![0.0; x.len()];
-    norm.normalize(x, rows, &mut xhat, &mut vec![0.0; rows]);
-    *x = xhat;
 }
 
 /// The chunk scratch of the actor's steps, one per worker thread ([`crate::lanes`]).

@@ -136,15 +136,35 @@ impl Policy {
         cache: &mut MlpCache<f32>,
         heads: &mut [f32],
     ) {
+        self.heads_with_inputs(obs, agents, cache, heads, None);
+    }
+
+    /// [`Policy::heads`], and with `xhat`, the rows of `obs` as the actors' input LayerNorm
+    /// normalised them (`agents × obs_dim`, its parameter-free half, [`crate::nn::LayerNorm::normalize`]):
+    /// the update starts from exactly these.
+    pub(crate) fn heads_with_inputs(
+        &self,
+        obs: &[f32],
+        agents: usize,
+        cache: &mut MlpCache<f32>,
+        heads: &mut [f32],
+        mut xhat: Option<&mut [f32]>,
+    ) {
         let (d, o) = (self.obs_dim, self.outputs());
         if self.is_shared() {
             self.net.forward(&self.actors[0].0, obs, agents, cache);
             heads[..agents * o].copy_from_slice(&cache.output()[..agents * o]);
+            if let Some(x) = xhat {
+                x[..agents * d].copy_from_slice(&cache.normalized_inputs()[..agents * d]);
+            }
         } else {
             for i in 0..agents {
                 self.net
                     .forward(&self.actors[i].0, &obs[i * d..(i + 1) * d], 1, cache);
                 heads[i * o..(i + 1) * o].copy_from_slice(&cache.output()[..o]);
+                if let Some(x) = xhat.as_deref_mut() {
+                    x[i * d..(i + 1) * d].copy_from_slice(&cache.normalized_inputs()[..d]);
+                }
             }
         }
     }

@@ -113,6 +113,9 @@ impl Critic {
 pub(crate) struct EnvBuffer {
     /// Observations, `T × N × obs_dim`.
     pub obs: Vec<f32>,
+    /// The observations as the actors normalised them (the parameter-free half of their input
+    /// LayerNorm), `T × N × obs_dim`: what the update trains on.
+    pub obs_hat: Vec<f32>,
     /// 1 where the agent's action mattered, `T × N`.
     pub active: Vec<f32>,
     /// Stored samples, `T × N`.
@@ -124,6 +127,9 @@ pub(crate) struct EnvBuffer {
     /// Per-agent critic inputs (state ++ own observation), `T × N × (state_dim + obs_dim)`
     /// (per-agent centralised critic only).
     pub critic_input: Vec<f32>,
+    /// The critic's inputs as it normalised them (the parameter-free half of its input
+    /// LayerNorm), `T × values_per_slot × critic inputs`.
+    pub critic_hat: Vec<f32>,
     /// Normalised value predictions, `T × values_per_slot`.
     pub value: Vec<f32>,
     /// Each agent's reward ([`MultiAgentEnv::rewards`]), `T × N`.
@@ -150,6 +156,7 @@ impl<E: MultiAgentEnv> Worker<E> {
         let vps = critic.values_per_slot(n);
         let buf = EnvBuffer {
             obs: vec![0.0; t * n * env.obs_dim()],
+            obs_hat: vec![0.0; t * n * env.obs_dim()],
             active: vec![0.0; t * n],
             sample: vec![0.0; t * n],
             logp: vec![0.0; t * n],
@@ -162,6 +169,7 @@ impl<E: MultiAgentEnv> Worker<E> {
             } else {
                 Vec::new()
             },
+            critic_hat: vec![0.0; t * vps * critic.net.inputs()],
             value: vec![0.0; t * vps],
             reward: vec![0.0; t * n],
             episode: EpisodeMetrics::default(),
@@ -194,7 +202,13 @@ impl<E: MultiAgentEnv> Worker<E> {
             let obs = &mut b.obs[t * n * d..(t + 1) * n * d];
             env.observe(obs)?;
             env.active(&mut b.active[t * n..(t + 1) * n])?;
-            policy.heads(obs, n, &mut self.actor_cache, &mut self.heads);
+            policy.heads_with_inputs(
+                obs,
+                n,
+                &mut self.actor_cache,
+                &mut self.heads,
+                Some(&mut b.obs_hat[t * n * d..(t + 1) * n * d]),
+            );
             policy.sample(
                 &self.heads,
                 rng,
@@ -224,6 +238,9 @@ impl<E: MultiAgentEnv> Worker<E> {
                 .net
                 .forward(&critic.params.0, input, vps, &mut self.critic_cache);
             b.value[t * vps..(t + 1) * vps].copy_from_slice(&self.critic_cache.output()[..vps]);
+            let ci = vps * critic.net.inputs();
+            b.critic_hat[t * ci..(t + 1) * ci]
+                .copy_from_slice(&self.critic_cache.normalized_inputs()[..ci]);
             let out = env.step(&self.actions)?;
             env.rewards(&mut b.reward[t * n..(t + 1) * n])?;
             b.episode.add(&out.metrics);

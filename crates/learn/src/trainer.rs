@@ -294,13 +294,8 @@ impl<E: MultiAgentEnv> Trainer<E> {
                 })
             })?;
         }
-        self.batch.build(
-            &self.workers,
-            &self.policy,
-            &self.critic,
-            &self.value_norm,
-            &self.train,
-        );
+        self.batch
+            .build(&self.workers, &self.critic, &self.value_norm, &self.train);
         Ok(())
     }
 
@@ -643,5 +638,39 @@ mod tests {
             assert!(clean.0.iter().any(|&b| b != 0), "hidden {hidden}");
             assert_eq!(clean, poisoned, "hidden {hidden}");
         }
+    }
+
+    /// The batch takes the networks' inputs normalised from the rollout's forward passes: they
+    /// must be, bit for bit, the raw observations and states normalised by each network's input
+    /// LayerNorm (per-agent actors, so one row per forward pass).
+    #[test]
+    fn the_batch_inputs_are_the_rollout_inputs_normalised() {
+        let mut t = trainer("squashed_gaussian");
+        t.collect().unwrap();
+        let n = t.workers[0].env.num_agents();
+        let d = t.policy.obs_dim;
+        let norm = |ln: &crate::nn::LayerNorm, x: &[f32]| {
+            let rows = x.len() / ln.dim;
+            let (mut xhat, mut rstd) = (vec![0.0; x.len()], vec![0.0; rows]);
+            ln.normalize(x, rows, &mut xhat, &mut rstd);
+            xhat.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        };
+        let (mut obs, mut states) = (Vec::new(), Vec::new());
+        for w in &t.workers {
+            for (k, &a) in w.buf.active.iter().enumerate() {
+                if a > 0.0 {
+                    obs.extend_from_slice(&w.buf.obs[k * d..(k + 1) * d]);
+                }
+            }
+            states.extend_from_slice(&w.buf.state);
+        }
+        assert_eq!(obs.len() / d, t.batch.agent.len());
+        assert!(t.batch.agent.len() > n);
+        let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(norm(&t.policy.net.input_norm, &obs), bits(&t.batch.obs));
+        assert_eq!(
+            norm(&t.critic.net.input_norm, &states),
+            bits(&t.batch.critic_input)
+        );
     }
 }

@@ -104,13 +104,12 @@ impl ActorStep<'_> {
         let shared = self.policy.is_shared();
         for &slot in slots {
             let (lo, hi) = (b.slot_start[slot as usize], b.slot_start[slot as usize + 1]);
-            for r in lo..hi {
-                let g = if shared {
-                    0
-                } else {
-                    b.agent[r as usize] as usize
-                };
-                s.groups[g].push(r);
+            if shared {
+                s.groups[0].extend(lo..hi);
+            } else {
+                for r in lo..hi {
+                    s.groups[b.agent[r as usize] as usize].push(r);
+                }
             }
         }
         // Taken out for the loop (and put back), so the groups can be read while `self` is not.

@@ -313,6 +313,11 @@ impl<T: Real> MlpCache<T> {
         &mut self.xhat0
     }
 
+    /// The normalised inputs of the last forward pass ([`MlpCache::normalized_inputs_mut`]).
+    pub fn normalized_inputs(&self) -> &[T] {
+        &self.xhat0
+    }
+
     /// Rows the cache can hold.
     pub fn capacity(&self) -> usize {
         self.capacity
