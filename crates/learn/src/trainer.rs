@@ -340,24 +340,33 @@ impl<E: MultiAgentEnv> Trainer<E> {
         let mut order: Vec<u32> = (0..slots as u32).collect();
         let (mut ua, mut uc) = (UpdateStats::default(), UpdateStats::default());
         let (mut actor, mut critic) = self.steps();
-        for k in 0..ppo_epochs {
-            if m > 1 {
-                order.sort_unstable();
-                order.shuffle(&mut user_stream(seed, Tag::Shuffle, epoch as u64, k as u64));
+        let pool = actor.pool;
+        let mut run = || -> Result<()> {
+            for k in 0..ppo_epochs {
+                if m > 1 {
+                    order.sort_unstable();
+                    order.shuffle(&mut user_stream(seed, Tag::Shuffle, epoch as u64, k as u64));
+                }
+                for mb in 0..m {
+                    let part = &order[mb * slots / m..(mb + 1) * slots / m];
+                    step_both(
+                        &mut actor,
+                        &mut critic,
+                        part,
+                        coefs,
+                        k == 0,
+                        &mut ua,
+                        &mut uc,
+                    )?;
+                }
             }
-            for mb in 0..m {
-                let part = &order[mb * slots / m..(mb + 1) * slots / m];
-                step_both(
-                    &mut actor,
-                    &mut critic,
-                    part,
-                    coefs,
-                    k == 0,
-                    &mut ua,
-                    &mut uc,
-                )?;
-            }
-        }
+            Ok(())
+        };
+        // The whole update on the pool: one hand-over to its threads instead of one per step.
+        match pool {
+            Some(p) => p.install(run),
+            None => run(),
+        }?;
         ua.value = uc.value;
         ua.value_steps = uc.value_steps;
         Ok(ua)
