@@ -1,5 +1,5 @@
 //! MAPPO training throughput on the paper scenario (80 IoVs, 4 RSUs, McAfee, 8 envs × 100 slots,
-//! 10 PPO epochs, 1 minibatch, hidden 64).
+//! 10 PPO epochs × 4 minibatches, hidden 64).
 //!
 //! - `train/epoch_paper80`: one PPO iteration, rollout + update, all cores (agent-steps/s =
 //!   64,000 / time);
