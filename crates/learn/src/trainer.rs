@@ -32,7 +32,12 @@
 //!
 //! ## Performance
 //! The centralised critic runs once per (env, slot), not once per agent. The actor update only
-//! touches active samples. Both work on chunks of [`CHUNK`] rows whose activations stay in cache.
+//! touches active samples. Both work on chunks of [`CHUNK`] rows whose activations stay in cache
+//! (each thread keeps one set of chunk scratch, whatever lane it runs: `crate::lanes`). The
+//! networks' inputs are normalised once, by the rollout's forward passes, and the batch keeps
+//! them so. The whole update runs on the trainer's pool: handing work to a pool thread that
+//! has gone to sleep cost hundreds of microseconds on the machines this was measured on, and
+//! the update has 40 steps per epoch in the paper's setup.
 
 use std::time::Instant;
 
