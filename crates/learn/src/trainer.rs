@@ -333,12 +333,7 @@ impl<E: MultiAgentEnv> Trainer<E> {
     /// `ppo_epochs` passes over the batch.
     fn update(&mut self) -> Result<UpdateStats> {
         let cfg = &self.train;
-        let coefs = Coefs {
-            clip: cfg.clip,
-            entropy: cfg.entropy_coef,
-            value: cfg.value_coef,
-            huber_delta: cfg.huber_delta,
-        };
+        let coefs = Coefs::from(cfg);
         let (m, ppo_epochs) = (cfg.minibatches, cfg.ppo_epochs);
         let (seed, epoch) = (self.seed, self.epoch);
         let slots = self.batch.slots;
@@ -472,12 +467,7 @@ mod tests {
             let before = t.policy.clone();
             t.collect().unwrap();
             let cfg = t.train.clone();
-            let coefs = Coefs {
-                clip: cfg.clip,
-                entropy: cfg.entropy_coef,
-                value: cfg.value_coef,
-                huber_delta: cfg.huber_delta,
-            };
+            let coefs = Coefs::from(&cfg);
             let n = t.workers[0].env.num_agents();
             assert!(!t.policy.is_shared());
             let mut fds = Vec::new();
@@ -617,13 +607,7 @@ mod tests {
         for hidden in ["8", "64"] {
             let mut t = trainer_with("squashed_gaussian", hidden);
             t.collect().unwrap();
-            let cfg = t.train.clone();
-            let coefs = Coefs {
-                clip: cfg.clip,
-                entropy: cfg.entropy_coef,
-                value: cfg.value_coef,
-                huber_delta: cfg.huber_delta,
-            };
+            let coefs = Coefs::from(&t.train);
             let rows: Vec<u32> = (0..t.batch.agent.len() as u32)
                 .filter(|&r| t.batch.agent[r as usize] == 0)
                 .collect();

@@ -11,7 +11,7 @@
 //! The chunk functions are generic over [`Real`] so that the whole loss can be checked against
 //! finite differences in `f64`; training runs them on `f32`.
 
-use crate::config::BidDistribution;
+use crate::config::{BidDistribution, TrainConfig};
 
 use crate::nn::simd::{run_on, Isa, RowLoop};
 use crate::nn::{Beta, Mlp, MlpCache, Real, SquashedGaussian};
@@ -27,6 +27,17 @@ pub struct Coefs {
     pub value: f64,
     /// Huber δ.
     pub huber_delta: f64,
+}
+
+impl From<&TrainConfig> for Coefs {
+    fn from(cfg: &TrainConfig) -> Self {
+        Self {
+            clip: cfg.clip,
+            entropy: cfg.entropy_coef,
+            value: cfg.value_coef,
+            huber_delta: cfg.huber_delta,
+        }
+    }
 }
 
 /// One sample's clipped surrogate: `(−min(r·Â, clip(r)·Â), ∂/∂log π)`.
