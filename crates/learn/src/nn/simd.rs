@@ -27,6 +27,8 @@ pub enum Isa {
     Portable,
     /// x86-64 AVX2 with FMA.
     Avx2,
+    /// x86-64 AVX2 and FMA, with the matrix products in AVX-512 registers.
+    Avx512,
 }
 
 impl Isa {
@@ -37,6 +39,9 @@ impl Isa {
             if std::arch::is_x86_feature_detected!("avx2")
                 && std::arch::is_x86_feature_detected!("fma")
             {
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    return Self::Avx512;
+                }
                 return Self::Avx2;
             }
         }
@@ -49,7 +54,8 @@ impl Isa {
         *ISA.get_or_init(|| {
             let cap = match std::env::var("IOVMARKET_ISA").as_deref() {
                 Ok("portable") => Self::Portable,
-                _ => Self::Avx2,
+                Ok("avx2") => Self::Avx2,
+                _ => Self::Avx512,
             };
             Self::detected().min(cap)
         })
@@ -57,7 +63,7 @@ impl Isa {
 
     /// Every instruction set this CPU can run, narrowest first.
     pub fn available() -> Vec<Self> {
-        [Self::Portable, Self::Avx2]
+        [Self::Portable, Self::Avx2, Self::Avx512]
             .into_iter()
             .filter(|&i| i <= Self::detected())
             .collect()
@@ -182,6 +188,9 @@ kernels!(Portable, fused::Portable);
 // called only once `Isa::detected` found them (see `forward`, `backward`).
 #[cfg(target_arch = "x86_64")]
 kernels!(Avx2, fused::Avx2::new(), "avx2,fma");
+// `fused::Avx512::new` needs AVX-512F as well: likewise, once `Isa::detected` found it.
+#[cfg(target_arch = "x86_64")]
+kernels!(Avx512, fused::Avx512::new(), "avx512f,avx2,fma");
 
 /// Work that [`run_on`] compiles for an instruction set: a short per-row loop around the
 /// kernels, such as the PPO loss. `run` must be `#[inline(always)]`, so that it is compiled
@@ -203,7 +212,7 @@ pub fn run_on<J: RowLoop>(isa: Isa, job: J) -> J::Output {
     match isa {
         // SAFETY: the CPU has AVX2 and FMA (checked above).
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { run_avx2(job) },
+        Isa::Avx2 | Isa::Avx512 => unsafe { run_avx2(job) },
         _ => job.run(),
     }
 }
@@ -226,6 +235,8 @@ pub fn forward<T: Real>(isa: Isa, mlp: &Mlp, params: &[T], rows: usize, cache: &
     match isa {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => fused::forward(Avx2(()), mlp, params, rows, cache),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => fused::forward(Avx512(()), mlp, params, rows, cache),
         _ => fused::forward(Portable(()), mlp, params, rows, cache),
     }
 }
@@ -247,6 +258,8 @@ pub fn backward<T: Real>(
     match isa {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => fused::backward(Avx2(()), mlp, params, cache, dout, rows, grads),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => fused::backward(Avx512(()), mlp, params, cache, dout, rows, grads),
         _ => fused::backward(Portable(()), mlp, params, cache, dout, rows, grads),
     }
 }

@@ -32,7 +32,7 @@ use tiles::H;
 pub use tiles::WIDTH;
 pub(super) use tiles::{BlockIn, BlockOut, Portable};
 #[cfg(target_arch = "x86_64")]
-pub(super) use x86::Avx2;
+pub(super) use x86::{Avx2, Avx512};
 
 use super::{LayerNorm, Linear, Mlp, MlpCache, Real};
 

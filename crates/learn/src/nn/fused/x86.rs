@@ -50,15 +50,262 @@ const NC: usize = 16;
 /// Registers per 64-wide row.
 const V: usize = H / 8;
 
-/// The kernels with explicit AVX2/FMA intrinsics for `f32` (see the module docs).
+/// The kernels with explicit intrinsics for `f32` (see the module docs), their products `P`
+/// eight lanes wide ([`Ymm`]) or sixteen ([`Zmm`]).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Avx2(());
+pub(crate) struct X86<P>(P);
+
+/// The kernels on AVX2 + FMA.
+pub(crate) type Avx2 = X86<Ymm>;
+/// The kernels with AVX-512 products (the LayerNorm rows as in [`Avx2`]).
+pub(crate) type Avx512 = X86<Zmm>;
 
 impl Avx2 {
     /// # Safety
     /// The CPU must support AVX2 and FMA (every method relies on it).
     pub(crate) unsafe fn new() -> Self {
-        Self(())
+        Self(Ymm(()))
+    }
+}
+
+impl Avx512 {
+    /// # Safety
+    /// The CPU must support AVX-512F, AVX2 and FMA (every method relies on it).
+    pub(crate) unsafe fn new() -> Self {
+        Self(Zmm(()))
+    }
+}
+
+/// The three matrix products of the kernels at one vector width. Each output element sees the
+/// same operations in the same order at every width.
+pub(crate) trait Products: Copy {
+    /// [`affine_relu`].
+    ///
+    /// # Safety
+    /// The CPU has the width's instruction set.
+    unsafe fn affine_relu(
+        x: &[f32],
+        k: usize,
+        r0: usize,
+        w: &[f32],
+        init: &[f32],
+        a: &mut [f32],
+    ) -> [__m256; 8];
+    /// [`outer`].
+    ///
+    /// # Safety
+    /// As [`Products::affine_relu`].
+    unsafe fn outer<const R: usize>(
+        a: &[f32],
+        m: usize,
+        i0: usize,
+        b: &[f32],
+        rows: usize,
+        c: &mut [f32],
+    );
+    /// [`affine_sparse`].
+    ///
+    /// # Safety
+    /// As [`Products::affine_relu`].
+    unsafe fn affine_sparse(x: &[f32], r0: usize, n: usize, w: &[f32], out: &mut [f32]);
+}
+
+/// Products in 8-lane AVX2 registers (`__m256`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ymm(());
+
+/// Products in 16-lane AVX-512 registers (`__m512`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Zmm(());
+
+impl Products for Ymm {
+    #[inline(always)]
+    unsafe fn affine_relu(
+        x: &[f32],
+        k: usize,
+        r0: usize,
+        w: &[f32],
+        init: &[f32],
+        a: &mut [f32],
+    ) -> [__m256; 8] {
+        affine_relu(x, k, r0, w, init, a)
+    }
+    #[inline(always)]
+    unsafe fn outer<const R: usize>(
+        a: &[f32],
+        m: usize,
+        i0: usize,
+        b: &[f32],
+        rows: usize,
+        c: &mut [f32],
+    ) {
+        outer::<R>(a, m, i0, b, rows, c)
+    }
+    #[inline(always)]
+    unsafe fn affine_sparse(x: &[f32], r0: usize, n: usize, w: &[f32], out: &mut [f32]) {
+        affine_sparse(x, r0, n, w, out)
+    }
+}
+
+impl Products for Zmm {
+    #[inline(always)]
+    unsafe fn affine_relu(
+        x: &[f32],
+        k: usize,
+        r0: usize,
+        w: &[f32],
+        init: &[f32],
+        a: &mut [f32],
+    ) -> [__m256; 8] {
+        zmm::affine_relu(x, k, r0, w, init, a)
+    }
+    #[inline(always)]
+    unsafe fn outer<const R: usize>(
+        a: &[f32],
+        m: usize,
+        i0: usize,
+        b: &[f32],
+        rows: usize,
+        c: &mut [f32],
+    ) {
+        zmm::outer::<R>(a, m, i0, b, rows, c)
+    }
+    #[inline(always)]
+    unsafe fn affine_sparse(x: &[f32], r0: usize, n: usize, w: &[f32], out: &mut [f32]) {
+        zmm::affine_sparse(x, r0, n, w, out)
+    }
+}
+
+/// The products with 16-lane AVX-512 registers: a row of 64 columns is four registers, so a
+/// 6-row tile holds all 64 columns (24 accumulators and the four registers of the shared
+/// operand's row) and reads each input once.
+mod zmm {
+    use std::arch::x86_64::{
+        __m256, __m512, _mm256_add_ps, _mm256_castpd_ps, _mm512_castpd512_pd256, _mm512_castps_pd,
+        _mm512_cmp_ps_mask, _mm512_extractf64x4_pd, _mm512_fmadd_ps, _mm512_loadu_ps,
+        _mm512_max_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps, _CMP_NEQ_UQ,
+    };
+
+    use super::{H, ROWS};
+
+    /// Registers per 64-wide row.
+    const Z: usize = H / 16;
+
+    /// The two 8-lane halves of `v`.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn halves(v: __m512) -> (__m256, __m256) {
+        let d = _mm512_castps_pd(v);
+        (
+            _mm256_castpd_ps(_mm512_castpd512_pd256(d)),
+            _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(d)),
+        )
+    }
+
+    /// [`super::affine_relu`] with the whole 64-column row of the tile in registers.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub(super) unsafe fn affine_relu(
+        x: &[f32],
+        k: usize,
+        r0: usize,
+        w: &[f32],
+        init: &[f32],
+        a: &mut [f32],
+    ) -> [__m256; 8] {
+        assert!(x.len() >= (r0 + ROWS) * k && w.len() >= k * H);
+        assert!(init.len() >= H && a.len() >= ROWS * H);
+        let (xp, wp, ap) = (x.as_ptr().add(r0 * k), w.as_ptr(), a.as_mut_ptr());
+        let b: [__m512; Z] = std::array::from_fn(|c| _mm512_loadu_ps(init.as_ptr().add(16 * c)));
+        let mut acc = [b; ROWS];
+        for kk in 0..k {
+            let wk = wp.add(kk * H);
+            let wv: [__m512; Z] = std::array::from_fn(|c| _mm512_loadu_ps(wk.add(16 * c)));
+            for (i, ci) in acc.iter_mut().enumerate() {
+                let xv = _mm512_set1_ps(*xp.add(i * k + kk));
+                for (a, &wc) in ci.iter_mut().zip(&wv) {
+                    *a = _mm512_fmadd_ps(xv, wc, *a);
+                }
+            }
+        }
+        let zero = _mm512_setzero_ps();
+        let mut sums: [__m256; 8] = std::array::from_fn(|_| halves(zero).0);
+        for (i, (ci, s)) in acc.iter().zip(&mut sums).enumerate() {
+            // The AVX2 tile's pairs: columns j0..j0 + 8 plus j0 + 8..j0 + 16.
+            let p: [__m256; Z] = std::array::from_fn(|c| {
+                let v = _mm512_max_ps(ci[c], zero);
+                _mm512_storeu_ps(ap.add(i * H + 16 * c), v);
+                let (lo, hi) = halves(v);
+                _mm256_add_ps(lo, hi)
+            });
+            *s = _mm256_add_ps(_mm256_add_ps(p[0], p[1]), _mm256_add_ps(p[2], p[3]));
+        }
+        sums
+    }
+
+    /// [`super::outer`] with a tile of `R` rows × 64 columns.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub(super) unsafe fn outer<const R: usize>(
+        a: &[f32],
+        m: usize,
+        i0: usize,
+        b: &[f32],
+        rows: usize,
+        c: &mut [f32],
+    ) {
+        assert!(i0 + R <= m && a.len() >= rows * m && b.len() >= rows * H);
+        assert!(c.len() >= m * H);
+        let (ap, bp, cp) = (a.as_ptr().add(i0), b.as_ptr(), c.as_mut_ptr().add(i0 * H));
+        let mut t: [[__m512; Z]; R] = std::array::from_fn(|i| {
+            std::array::from_fn(|q| _mm512_loadu_ps(cp.add(i * H + 16 * q)))
+        });
+        for r in 0..rows {
+            let br = bp.add(r * H);
+            let bv: [__m512; Z] = std::array::from_fn(|q| _mm512_loadu_ps(br.add(16 * q)));
+            let ar = ap.add(r * m);
+            for (i, ti) in t.iter_mut().enumerate() {
+                let av = _mm512_set1_ps(*ar.add(i));
+                for (tq, &bq) in ti.iter_mut().zip(&bv) {
+                    *tq = _mm512_fmadd_ps(av, bq, *tq);
+                }
+            }
+        }
+        for (i, ti) in t.iter().enumerate() {
+            for (q, &tq) in ti.iter().enumerate() {
+                _mm512_storeu_ps(cp.add(i * H + 16 * q), tq);
+            }
+        }
+    }
+
+    /// [`super::affine_sparse`] with four accumulators per row.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub(super) unsafe fn affine_sparse(x: &[f32], r0: usize, n: usize, w: &[f32], out: &mut [f32]) {
+        assert!(x.len() >= (r0 + n) * H && w.len() >= H * H && out.len() >= n * H);
+        let zero = _mm512_setzero_ps();
+        let (wp, op) = (w.as_ptr(), out.as_mut_ptr());
+        for i in 0..n {
+            let xr = x.as_ptr().add((r0 + i) * H);
+            // Bit k set where x[k] is not zero (NaN included, so it still propagates).
+            let mut live = 0u64;
+            for c in 0..Z {
+                let nz = _mm512_cmp_ps_mask::<_CMP_NEQ_UQ>(_mm512_loadu_ps(xr.add(16 * c)), zero);
+                live |= u64::from(nz) << (16 * c);
+            }
+            let mut acc = [zero; Z];
+            while live != 0 {
+                let k = live.trailing_zeros() as usize;
+                live &= live - 1;
+                let (xv, wk) = (_mm512_set1_ps(*xr.add(k)), wp.add(k * H));
+                for (c, a) in acc.iter_mut().enumerate() {
+                    *a = _mm512_fmadd_ps(xv, _mm512_loadu_ps(wk.add(16 * c)), *a);
+                }
+            }
+            for (c, a) in acc.iter().enumerate() {
+                _mm512_storeu_ps(op.add(i * H + 16 * c), *a);
+            }
+        }
     }
 }
 
@@ -527,16 +774,16 @@ unsafe fn norm_relu_backward(
     }
 }
 
-// SAFETY (every `unsafe` call below): an `Avx2` exists only on a CPU with AVX2 and FMA
-// (`Avx2::new`); the kernels assert their extents.
-impl TileKernels for Avx2 {
+// SAFETY (every `unsafe` call below): an `X86<P>` exists only on a CPU with AVX2, FMA and
+// `P`'s instruction set (`Avx2::new`, `Avx512::new`); the kernels assert their extents.
+impl<P: Products> TileKernels for X86<P> {
     #[inline(always)]
     fn affine_rows_sparse<T: Real>(self, x: &[T], r0: usize, w: &[T], out: &mut [[T; H]]) {
         match (T::as_f32(x), T::as_f32(w)) {
             (Some(x), Some(w)) => {
                 let n = out.len();
                 let out = T::as_f32_mut(out.as_flattened_mut()).expect("T is f32");
-                unsafe { affine_sparse(x, r0, n, w, out) }
+                unsafe { P::affine_sparse(x, r0, n, w, out) }
             }
             _ => Portable.affine_rows_sparse(x, r0, w, out),
         }
@@ -564,16 +811,16 @@ impl TileKernels for Avx2 {
             let n = ROW_BLOCK.min(rows - r0);
             let (ab, bb) = (&a32[r0 * m..(r0 + n) * m], &b32[r0 * H..(r0 + n) * H]);
             for i0 in (0..full).step_by(ROWS) {
-                unsafe { outer::<ROWS>(ab, m, i0, bb, n, c32) };
+                unsafe { P::outer::<ROWS>(ab, m, i0, bb, n, c32) };
             }
             // The last `m % ROWS` rows of `c` in one narrower tile.
             unsafe {
                 match m - full {
-                    1 => outer::<1>(ab, m, full, bb, n, c32),
-                    2 => outer::<2>(ab, m, full, bb, n, c32),
-                    3 => outer::<3>(ab, m, full, bb, n, c32),
-                    4 => outer::<4>(ab, m, full, bb, n, c32),
-                    5 => outer::<5>(ab, m, full, bb, n, c32),
+                    1 => P::outer::<1>(ab, m, full, bb, n, c32),
+                    2 => P::outer::<2>(ab, m, full, bb, n, c32),
+                    3 => P::outer::<3>(ab, m, full, bb, n, c32),
+                    4 => P::outer::<4>(ab, m, full, bb, n, c32),
+                    5 => P::outer::<5>(ab, m, full, bb, n, c32),
                     _ => {}
                 }
             }
@@ -603,7 +850,7 @@ impl TileKernels for Avx2 {
             T::as_f32(&[eps]),
         ) {
             let rows = RowsOut::of(out, r0, ROWS).expect("T is f32");
-            let sums = unsafe { affine_relu(x, k, r0, w, init, rows.a) };
+            let sums = unsafe { P::affine_relu(x, k, r0, w, init, rows.a) };
             unsafe { relu_norm(&[], ROWS, g, b, e[0], rows, Some(sums)) }
         } else {
             Portable.affine_relu_norm(x, k, r0, w, init, gamma, beta, eps, out);
