@@ -278,32 +278,61 @@ mod zmm {
         }
     }
 
-    /// [`super::affine_sparse`] with four accumulators per row.
+    /// [`super::affine_sparse`] with four accumulators per row, over up to three rows at once:
+    /// one row's four chains of fused multiply-adds would wait on the adds' latency, so the
+    /// rows take their non-zero terms in turn while each has some left (each row still adds
+    /// its terms in order of `k`).
     #[target_feature(enable = "avx512f")]
     #[inline]
     pub(super) unsafe fn affine_sparse(x: &[f32], r0: usize, n: usize, w: &[f32], out: &mut [f32]) {
         assert!(x.len() >= (r0 + n) * H && w.len() >= H * H && out.len() >= n * H);
+        let mut i = 0;
+        while i < n {
+            let (xr, or) = (x.as_ptr().add((r0 + i) * H), out.as_mut_ptr().add(i * H));
+            match n - i {
+                1 => sparse_rows::<1>(xr, w.as_ptr(), or),
+                2 => sparse_rows::<2>(xr, w.as_ptr(), or),
+                _ => sparse_rows::<3>(xr, w.as_ptr(), or),
+            }
+            i += 3;
+        }
+    }
+
+    /// `R` consecutive rows of [`affine_sparse`] from `xp` into `op` (`R × H` each).
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn sparse_rows<const R: usize>(xp: *const f32, wp: *const f32, op: *mut f32) {
         let zero = _mm512_setzero_ps();
-        let (wp, op) = (w.as_ptr(), out.as_mut_ptr());
-        for i in 0..n {
-            let xr = x.as_ptr().add((r0 + i) * H);
-            // Bit k set where x[k] is not zero (NaN included, so it still propagates).
-            let mut live = 0u64;
+        // Bit k set where x[k] is not zero (NaN included, so it still propagates).
+        let mut live = [0u64; R];
+        for (r, l) in live.iter_mut().enumerate() {
             for c in 0..Z {
-                let nz = _mm512_cmp_ps_mask::<_CMP_NEQ_UQ>(_mm512_loadu_ps(xr.add(16 * c)), zero);
-                live |= u64::from(nz) << (16 * c);
+                let v = _mm512_loadu_ps(xp.add(r * H + 16 * c));
+                *l |= u64::from(_mm512_cmp_ps_mask::<_CMP_NEQ_UQ>(v, zero)) << (16 * c);
             }
-            let mut acc = [zero; Z];
-            while live != 0 {
-                let k = live.trailing_zeros() as usize;
-                live &= live - 1;
-                let (xv, wk) = (_mm512_set1_ps(*xr.add(k)), wp.add(k * H));
-                for (c, a) in acc.iter_mut().enumerate() {
-                    *a = _mm512_fmadd_ps(xv, _mm512_loadu_ps(wk.add(16 * c)), *a);
-                }
+        }
+        let mut acc = [[zero; Z]; R];
+        let step = |acc: &mut [__m512; Z], live: &mut u64, xr: *const f32| {
+            let k = live.trailing_zeros() as usize;
+            *live &= *live - 1;
+            let (xv, wk) = (_mm512_set1_ps(*xr.add(k)), wp.add(k * H));
+            for (c, a) in acc.iter_mut().enumerate() {
+                *a = _mm512_fmadd_ps(xv, _mm512_loadu_ps(wk.add(16 * c)), *a);
             }
-            for (c, a) in acc.iter().enumerate() {
-                _mm512_storeu_ps(op.add(i * H + 16 * c), *a);
+        };
+        while live.iter().all(|&l| l != 0) {
+            for r in 0..R {
+                step(&mut acc[r], &mut live[r], xp.add(r * H));
+            }
+        }
+        for r in 0..R {
+            while live[r] != 0 {
+                step(&mut acc[r], &mut live[r], xp.add(r * H));
+            }
+        }
+        for (r, ar) in acc.iter().enumerate() {
+            for (c, a) in ar.iter().enumerate() {
+                _mm512_storeu_ps(op.add(r * H + 16 * c), *a);
             }
         }
     }
