@@ -11,10 +11,11 @@
 //! both denominators: trained (active) samples, which is the work done, and nominal samples
 //! (all 64,000 agent-slots, which the PyTorch anchor trains on), as medians of 7 epochs, then
 //! the best of those epochs (less disturbed by other work on a shared machine).
-//! The fused kernels' instruction set can be capped with `IOVMARKET_ISA=portable`.
+//! The fused kernels' instruction set can be capped with `IOVMARKET_ISA=avx2` or `portable`.
 //!
 //! A last summary line puts the 1-thread figure against this core's arithmetic limit: the
-//! measured peak of 8-lane fused multiply-adds ([`fma_peak`]) and the multiply-adds one trained
+//! measured peak of fused multiply-adds at the width in use (8 lanes on AVX2, 16 on AVX-512;
+//! [`fma_peak`]) and the multiply-adds one trained
 //! sample-epoch needs ([`iovmarket_learn::nn::Mlp::macs_per_row`], actor plus its share of the
 //! critic). The floor is their quotient, what the update would take if it did nothing but
 //! multiply-adds at full speed.
@@ -36,16 +37,21 @@ fn trainer(threads: usize) -> Trainer<IovEnv> {
     Trainer::new(&s, envs).unwrap()
 }
 
-/// This core's peak rate of `f32` multiply-adds (8-lane fused multiply-adds on twelve
-/// independent accumulators, enough to hide their latency), as the best of five 0.1-second runs;
+/// This core's peak rate of `f32` multiply-adds at the width of the products in use (8-lane
+/// AVX2 or 16-lane AVX-512 fused multiply-adds on twelve independent accumulators, enough to
+/// hide their latency), as the best of five 0.1-second runs, with the lanes per instruction;
 /// `None` without AVX2 + FMA.
 #[allow(unsafe_code)] // reason: calling a `#[target_feature]` function after detecting the feature
-fn fma_peak() -> Option<f64> {
+fn fma_peak() -> Option<(f64, u64)> {
     #[cfg(target_arch = "x86_64")]
     {
-        use std::arch::x86_64::{__m256, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_storeu_ps};
+        use iovmarket_learn::nn::simd::Isa;
+        use std::arch::x86_64::{
+            __m256, __m512, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_storeu_ps, _mm512_fmadd_ps,
+            _mm512_reduce_add_ps, _mm512_set1_ps,
+        };
         #[target_feature(enable = "avx2,fma")]
-        fn run(n: u64, seed: f32) -> f32 {
+        fn run8(n: u64, seed: f32) -> f32 {
             let (b, c) = (_mm256_set1_ps(0.999_9), _mm256_set1_ps(1e-4));
             let mut acc: [__m256; 12] = std::array::from_fn(|i| _mm256_set1_ps(seed + i as f32));
             for _ in 0..n {
@@ -62,23 +68,39 @@ fn fma_peak() -> Option<f64> {
             }
             sum
         }
-        if !(std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma"))
-        {
+        #[target_feature(enable = "avx512f")]
+        fn run16(n: u64, seed: f32) -> f32 {
+            let (b, c) = (_mm512_set1_ps(0.999_9), _mm512_set1_ps(1e-4));
+            let mut acc: [__m512; 12] = std::array::from_fn(|i| _mm512_set1_ps(seed + i as f32));
+            for _ in 0..n {
+                for a in &mut acc {
+                    *a = _mm512_fmadd_ps(*a, b, c);
+                }
+            }
+            acc.iter().map(|&a| _mm512_reduce_add_ps(a)).sum()
+        }
+        let isa = Isa::current();
+        if isa < Isa::Avx2 {
             return None;
         }
+        let lanes = if isa == Isa::Avx512 { 16 } else { 8 };
         let n = 2_000_000;
         let best = (0..5)
             .map(|_| {
                 let start = std::time::Instant::now();
-                // SAFETY: AVX2 and FMA were detected above.
+                let (n, seed) = (std::hint::black_box(n), std::hint::black_box(0.5));
+                // SAFETY: `Isa::current` found the instruction set.
                 std::hint::black_box(unsafe {
-                    run(std::hint::black_box(n), std::hint::black_box(0.5))
+                    if lanes == 16 {
+                        run16(n, seed)
+                    } else {
+                        run8(n, seed)
+                    }
                 });
                 start.elapsed().as_secs_f64()
             })
             .fold(f64::INFINITY, f64::min);
-        Some((n * 12 * 8) as f64 / best)
+        Some(((n * 12 * lanes) as f64 / best, lanes))
     }
     #[cfg(not(target_arch = "x86_64"))]
     None
@@ -86,7 +108,7 @@ fn fma_peak() -> Option<f64> {
 
 /// Prints the 1-thread update against the arithmetic floor (see the module docs).
 fn roofline(t: &Trainer<IovEnv>, update_s: f64, active: usize, epochs: f64) {
-    let Some(peak) = fma_peak() else {
+    let Some((peak, lanes)) = fma_peak() else {
         println!("roofline: no AVX2 + FMA on this CPU");
         return;
     };
@@ -98,7 +120,7 @@ fn roofline(t: &Trainer<IovEnv>, update_s: f64, active: usize, epochs: f64) {
     let floor = macs / peak * 1e6;
     let got = update_s * 1e6 / (active as f64 * epochs);
     println!(
-        "roofline: this core's FMA peak {:.1} G multiply-adds/s; {macs:.0} multiply-adds per trained \
+        "roofline: this core's {lanes}-lane FMA peak {:.1} G multiply-adds/s; {macs:.0} multiply-adds per trained \
          sample-epoch (actor {actor:.0}, critic {critic:.0}) → floor {floor:.3} µs; the update \
          runs at {:.0} % of peak",
         peak / 1e9,
