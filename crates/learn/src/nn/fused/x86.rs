@@ -108,6 +108,35 @@ pub(crate) trait Products: Copy {
     /// # Safety
     /// As [`Products::affine_relu`].
     unsafe fn affine_sparse(x: &[f32], r0: usize, n: usize, w: &[f32], out: &mut [f32]);
+    /// [`relu_norm`].
+    ///
+    /// # Safety
+    /// As [`Products::affine_relu`].
+    unsafe fn relu_norm(
+        z: &[f32],
+        n: usize,
+        gamma: &[f32],
+        beta: &[f32],
+        eps: f32,
+        out: RowsOut<'_>,
+        summed: Option<[__m256; 8]>,
+    );
+    /// [`norm_relu_backward`].
+    ///
+    /// # Safety
+    /// As [`Products::affine_relu`].
+    #[allow(clippy::too_many_arguments)] // reason: a row kernel
+    unsafe fn norm_relu_backward(
+        g: &mut [f32],
+        n: usize,
+        xhat: &[f32],
+        a: &[f32],
+        rstd: &[f32],
+        gamma: &[f32],
+        dgamma: &mut [f32],
+        dbeta: &mut [f32],
+        dz: &mut [f32],
+    );
 }
 
 /// Products in 8-lane AVX2 registers (`__m256`).
@@ -145,6 +174,32 @@ impl Products for Ymm {
     unsafe fn affine_sparse(x: &[f32], r0: usize, n: usize, w: &[f32], out: &mut [f32]) {
         affine_sparse(x, r0, n, w, out)
     }
+    #[inline(always)]
+    unsafe fn relu_norm(
+        z: &[f32],
+        n: usize,
+        gamma: &[f32],
+        beta: &[f32],
+        eps: f32,
+        out: RowsOut<'_>,
+        summed: Option<[__m256; 8]>,
+    ) {
+        relu_norm(z, n, gamma, beta, eps, out, summed)
+    }
+    #[inline(always)]
+    unsafe fn norm_relu_backward(
+        g: &mut [f32],
+        n: usize,
+        xhat: &[f32],
+        a: &[f32],
+        rstd: &[f32],
+        gamma: &[f32],
+        dgamma: &mut [f32],
+        dbeta: &mut [f32],
+        dz: &mut [f32],
+    ) {
+        norm_relu_backward(g, n, xhat, a, rstd, gamma, dgamma, dbeta, dz)
+    }
 }
 
 impl Products for Zmm {
@@ -174,6 +229,32 @@ impl Products for Zmm {
     unsafe fn affine_sparse(x: &[f32], r0: usize, n: usize, w: &[f32], out: &mut [f32]) {
         zmm::affine_sparse(x, r0, n, w, out)
     }
+    #[inline(always)]
+    unsafe fn relu_norm(
+        z: &[f32],
+        n: usize,
+        gamma: &[f32],
+        beta: &[f32],
+        eps: f32,
+        out: RowsOut<'_>,
+        summed: Option<[__m256; 8]>,
+    ) {
+        zmm::relu_norm(z, n, gamma, beta, eps, out, summed)
+    }
+    #[inline(always)]
+    unsafe fn norm_relu_backward(
+        g: &mut [f32],
+        n: usize,
+        xhat: &[f32],
+        a: &[f32],
+        rstd: &[f32],
+        gamma: &[f32],
+        dgamma: &mut [f32],
+        dbeta: &mut [f32],
+        dz: &mut [f32],
+    ) {
+        zmm::norm_relu_backward(g, n, xhat, a, rstd, gamma, dgamma, dbeta, dz)
+    }
 }
 
 /// The products with 16-lane AVX-512 registers: a row of 64 columns is four registers, so a
@@ -181,12 +262,16 @@ impl Products for Zmm {
 /// operand's row) and reads each input once.
 mod zmm {
     use std::arch::x86_64::{
-        __m256, __m512, _mm256_add_ps, _mm256_castpd_ps, _mm512_castpd512_pd256, _mm512_castps_pd,
-        _mm512_cmp_ps_mask, _mm512_extractf64x4_pd, _mm512_fmadd_ps, _mm512_loadu_ps,
-        _mm512_max_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps, _CMP_NEQ_UQ,
+        __m256, __m512, _mm256_add_ps, _mm256_castpd_ps, _mm256_cmpgt_epi32, _mm256_div_ps,
+        _mm256_fmadd_ps, _mm256_maskstore_ps, _mm256_mul_ps, _mm256_set1_epi32, _mm256_set1_ps,
+        _mm256_setr_epi32, _mm256_setzero_ps, _mm256_sqrt_ps, _mm256_storeu_ps, _mm512_add_ps,
+        _mm512_castpd512_pd256, _mm512_castps_pd, _mm512_cmp_ps_mask, _mm512_extractf64x4_pd,
+        _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_maskz_mov_ps, _mm512_max_ps, _mm512_mul_ps,
+        _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps, _mm512_sub_ps, _CMP_GT_OQ,
+        _CMP_NEQ_UQ,
     };
 
-    use super::{H, ROWS};
+    use super::{lane_sums8, RowsOut, H, ROWS};
 
     /// Registers per 64-wide row.
     const Z: usize = H / 16;
@@ -333,6 +418,221 @@ mod zmm {
         for (r, ar) in acc.iter().enumerate() {
             for (c, a) in ar.iter().enumerate() {
                 _mm512_storeu_ps(op.add(r * H + 16 * c), *a);
+            }
+        }
+    }
+
+    /// `(p0 + p1) + (p2 + p3)` of a row's four pair sums `lo(v) + hi(v)`: the eight 8-lane
+    /// registers' tree `((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7))` of
+    /// [`super::column_tree`], a 16-lane register holding two neighbours.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn pair_tree(v: [__m512; Z]) -> __m256 {
+        let p: [__m256; Z] = std::array::from_fn(|c| {
+            let (lo, hi) = halves(v[c]);
+            _mm256_add_ps(lo, hi)
+        });
+        _mm256_add_ps(_mm256_add_ps(p[0], p[1]), _mm256_add_ps(p[2], p[3]))
+    }
+
+    /// [`super::relu_norm`] with the rows in 16-lane registers; every sum keeps the 8-lane
+    /// association ([`pair_tree`], and the head's dot product over the halves in order).
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub(super) unsafe fn relu_norm(
+        z: &[f32],
+        n: usize,
+        gamma: &[f32],
+        beta: &[f32],
+        eps: f32,
+        out: RowsOut<'_>,
+        summed: Option<[__m256; 8]>,
+    ) {
+        let RowsOut {
+            a,
+            xhat,
+            rstd,
+            h,
+            head,
+        } = out;
+        assert!(summed.is_some() || z.len() >= n * H);
+        assert!(n <= ROWS && gamma.len() >= H && beta.len() >= H);
+        assert!(a.len() >= n * H && xhat.len() >= n * H && h.len() >= n * H && rstd.len() >= n);
+        assert!(head
+            .as_ref()
+            .is_none_or(|(w, _, y)| w.len() >= H && y.len() >= n));
+        let inv = _mm256_set1_ps((1.0 / H as f64) as f32);
+        let zero = _mm512_setzero_ps();
+        let (zp, ap, xp, hp) = (
+            z.as_ptr(),
+            a.as_mut_ptr(),
+            xhat.as_mut_ptr(),
+            h.as_mut_ptr(),
+        );
+        // Rows past `n` stay zero: their lanes are computed and dropped.
+        let mut sums = summed.unwrap_or([_mm256_setzero_ps(); 8]);
+        for (i, s) in sums
+            .iter_mut()
+            .enumerate()
+            .take(if summed.is_some() { 0 } else { n })
+        {
+            *s = pair_tree(std::array::from_fn(|c| {
+                let v = _mm512_max_ps(_mm512_loadu_ps(zp.add(i * H + 16 * c)), zero);
+                _mm512_storeu_ps(ap.add(i * H + 16 * c), v);
+                v
+            }));
+        }
+        let mut mean = [0.0f32; 8];
+        _mm256_storeu_ps(mean.as_mut_ptr(), _mm256_mul_ps(lane_sums8(sums), inv));
+        for (i, s) in sums.iter_mut().enumerate().take(n) {
+            let m = _mm512_set1_ps(mean[i]);
+            *s = pair_tree(std::array::from_fn(|c| {
+                let d = _mm512_sub_ps(_mm512_loadu_ps(ap.add(i * H + 16 * c)), m);
+                _mm512_mul_ps(d, d)
+            }));
+        }
+        let var = _mm256_mul_ps(lane_sums8(sums), inv);
+        let si = _mm256_div_ps(
+            _mm256_set1_ps(1.0),
+            _mm256_sqrt_ps(_mm256_add_ps(var, _mm256_set1_ps(eps))),
+        );
+        let mut s = [0.0f32; 8];
+        _mm256_storeu_ps(s.as_mut_ptr(), si);
+        let first_n = _mm256_cmpgt_epi32(
+            _mm256_set1_epi32(n as i32),
+            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+        );
+        _mm256_maskstore_ps(rstd.as_mut_ptr(), first_n, si);
+        let mut dots = [_mm256_setzero_ps(); 8];
+        for (i, acc) in dots.iter_mut().enumerate().take(n) {
+            let (m, sv) = (_mm512_set1_ps(mean[i]), _mm512_set1_ps(s[i]));
+            for c in 0..Z {
+                let at = i * H + 16 * c;
+                let d = _mm512_sub_ps(_mm512_loadu_ps(ap.add(at)), m);
+                let nv = _mm512_mul_ps(d, sv);
+                _mm512_storeu_ps(xp.add(at), nv);
+                let (g, b) = (
+                    _mm512_loadu_ps(gamma.as_ptr().add(16 * c)),
+                    _mm512_loadu_ps(beta.as_ptr().add(16 * c)),
+                );
+                let hv = _mm512_fmadd_ps(g, nv, b);
+                _mm512_storeu_ps(hp.add(at), hv);
+                if let Some((w, _, _)) = &head {
+                    let ((h0, h1), (w0, w1)) =
+                        (halves(hv), halves(_mm512_loadu_ps(w.as_ptr().add(16 * c))));
+                    *acc = _mm256_fmadd_ps(h1, w1, _mm256_fmadd_ps(h0, w0, *acc));
+                }
+            }
+        }
+        if let Some((_, b, y)) = head {
+            let mut d = [0.0f32; 8];
+            _mm256_storeu_ps(d.as_mut_ptr(), lane_sums8(dots));
+            for (yi, di) in y.iter_mut().zip(d).take(n) {
+                *yi = di + b;
+            }
+        }
+    }
+
+    /// [`super::backward_moments`] with the rows in 16-lane registers: each row's sums still
+    /// add the 8-column blocks in order (a register's low half, then its high half).
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn backward_moments<const N: usize>(
+        gp: *mut f32,
+        xp: *const f32,
+        gamma: *const f32,
+        dgp: *mut f32,
+        dbp: *mut f32,
+    ) -> [(f32, f32); ROWS] {
+        let inv = (1.0 / H as f64) as f32;
+        let zero = _mm256_setzero_ps();
+        let (mut acc1, mut acc2) = ([zero; N], [zero; N]);
+        for c in 0..Z {
+            let at = 16 * c;
+            let gm = _mm512_loadu_ps(gamma.add(at));
+            let (mut dg, mut db) = (_mm512_loadu_ps(dgp.add(at)), _mm512_loadu_ps(dbp.add(at)));
+            for (i, (a1, a2)) in acc1.iter_mut().zip(&mut acc2).enumerate() {
+                let (gv, xv) = (
+                    _mm512_loadu_ps(gp.add(i * H + at)),
+                    _mm512_loadu_ps(xp.add(i * H + at)),
+                );
+                dg = _mm512_fmadd_ps(gv, xv, dg);
+                db = _mm512_add_ps(db, gv);
+                let gg = _mm512_mul_ps(gv, gm);
+                _mm512_storeu_ps(gp.add(i * H + at), gg);
+                let ((g0, g1), (q0, q1)) = (halves(gg), halves(_mm512_mul_ps(gg, xv)));
+                *a1 = _mm256_add_ps(_mm256_add_ps(*a1, g0), g1);
+                *a2 = _mm256_add_ps(_mm256_add_ps(*a2, q0), q1);
+            }
+            _mm512_storeu_ps(dgp.add(at), dg);
+            _mm512_storeu_ps(dbp.add(at), db);
+        }
+        let (mut v1, mut v2) = ([zero; 8], [zero; 8]);
+        v1[..N].copy_from_slice(&acc1);
+        v2[..N].copy_from_slice(&acc2);
+        let inv = _mm256_set1_ps(inv);
+        let (mut s1, mut s2) = ([0.0f32; 8], [0.0f32; 8]);
+        _mm256_storeu_ps(s1.as_mut_ptr(), _mm256_mul_ps(lane_sums8(v1), inv));
+        _mm256_storeu_ps(s2.as_mut_ptr(), _mm256_mul_ps(lane_sums8(v2), inv));
+        let mut m = [(0.0, 0.0); ROWS];
+        for (i, mi) in m.iter_mut().enumerate() {
+            *mi = (s1[i], s2[i]);
+        }
+        m
+    }
+
+    /// [`super::norm_relu_backward`] with the rows in 16-lane registers.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    #[allow(clippy::too_many_arguments)] // reason: a row kernel
+    pub(super) unsafe fn norm_relu_backward(
+        g: &mut [f32],
+        n: usize,
+        xhat: &[f32],
+        a: &[f32],
+        rstd: &[f32],
+        gamma: &[f32],
+        dgamma: &mut [f32],
+        dbeta: &mut [f32],
+        dz: &mut [f32],
+    ) {
+        assert!(n <= ROWS && g.len() >= n * H && xhat.len() >= n * H && a.len() >= n * H);
+        assert!(rstd.len() >= n && dz.len() >= n * H && gamma.len() >= H);
+        assert!(dgamma.len() >= H && dbeta.len() >= H);
+        let zero = _mm512_setzero_ps();
+        let (dgp, dbp) = (dgamma.as_mut_ptr(), dbeta.as_mut_ptr());
+        let (gp, xp, gm) = (g.as_mut_ptr(), xhat.as_ptr(), gamma.as_ptr());
+        let moments = if n == ROWS {
+            backward_moments::<ROWS>(gp, xp, gm, dgp, dbp)
+        } else {
+            let mut m = [(0.0f32, 0.0f32); ROWS];
+            for (i, mi) in m.iter_mut().enumerate().take(n) {
+                *mi = backward_moments::<1>(gp.add(i * H), xp.add(i * H), gm, dgp, dbp)[0];
+            }
+            m
+        };
+        for (i, &(m1, m2)) in moments.iter().enumerate().take(n) {
+            let (gp, xp, ap, dp) = (
+                g.as_ptr().add(i * H),
+                xhat.as_ptr().add(i * H),
+                a.as_ptr().add(i * H),
+                dz.as_mut_ptr().add(i * H),
+            );
+            let (s, m1, neg_m2) = (
+                _mm512_set1_ps(rstd[i]),
+                _mm512_set1_ps(m1),
+                _mm512_set1_ps(-m2),
+            );
+            for c in 0..Z {
+                let at = 16 * c;
+                let inner = _mm512_fmadd_ps(
+                    _mm512_loadu_ps(xp.add(at)),
+                    neg_m2,
+                    _mm512_sub_ps(_mm512_loadu_ps(gp.add(at)), m1),
+                );
+                let v = _mm512_mul_ps(s, inner);
+                let alive = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(_mm512_loadu_ps(ap.add(at)), zero);
+                _mm512_storeu_ps(dp.add(at), _mm512_maskz_mov_ps(alive, v));
             }
         }
     }
@@ -557,7 +857,7 @@ fn lane_sums8(v: [__m256; 8]) -> __m256 {
 
 /// Rows `r0..r0 + n` of a block's outputs ([`BlockOut`]) as `f32`: `a`, `xhat`, `h`
 /// (`n × H`), `rstd` (`n`) and, for a fused head, `(w, b, y)`.
-struct RowsOut<'b> {
+pub(crate) struct RowsOut<'b> {
     a: &'b mut [f32],
     xhat: &'b mut [f32],
     rstd: &'b mut [f32],
@@ -880,7 +1180,7 @@ impl<P: Products> TileKernels for X86<P> {
         ) {
             let rows = RowsOut::of(out, r0, ROWS).expect("T is f32");
             let sums = unsafe { P::affine_relu(x, k, r0, w, init, rows.a) };
-            unsafe { relu_norm(&[], ROWS, g, b, e[0], rows, Some(sums)) }
+            unsafe { P::relu_norm(&[], ROWS, g, b, e[0], rows, Some(sums)) }
         } else {
             Portable.affine_relu_norm(x, k, r0, w, init, gamma, beta, eps, out);
         }
@@ -901,7 +1201,7 @@ impl<P: Products> TileKernels for X86<P> {
         {
             let z32 = T::as_f32(z.as_flattened()).expect("T is f32");
             let rows = RowsOut::of(out, r0, n).expect("T is f32");
-            unsafe { relu_norm(z32, n, g, b, e[0], rows, None) }
+            unsafe { P::relu_norm(z32, n, g, b, e[0], rows, None) }
         } else {
             Portable.relu_norm(z, gamma, beta, eps, out, r0);
         }
@@ -930,7 +1230,7 @@ impl<P: Products> TileKernels for X86<P> {
             let dg = T::as_f32_mut(dgamma).expect("T is f32");
             let db = T::as_f32_mut(dbeta).expect("T is f32");
             let d = T::as_f32_mut(&mut dz[rows]).expect("T is f32");
-            unsafe { norm_relu_backward(g, n, x, a, s, gm, dg, db, d) }
+            unsafe { P::norm_relu_backward(g, n, x, a, s, gm, dg, db, d) }
         } else {
             Portable.norm_relu_backward(dh, saved, r0, gamma, dgamma, dbeta, dz);
         }
