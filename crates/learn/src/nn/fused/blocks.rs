@@ -126,22 +126,24 @@ pub(crate) fn head_backward<T: Real, P: TileKernels>(
     // ∂Wᵀ += doutᵀ · h and ∂b += Σ_rows dout, each over the rows in order.
     if o == 1 {
         // One output: the whole row of ∂Wᵀ in registers, eight independent chains (a 16-column
-        // tile would wait on two).
+        // tile would wait on two), and ∂b's chain beside them rather than in a loop of its own
+        // (each waited on its adds' latency).
         let d: &mut [T; H] = (&mut dwt[..H]).try_into().expect("a row of H values");
-        let mut acc = *d;
+        let (mut acc, mut db) = (*d, dbias[0]);
         for (r, &g) in dout[..rows].iter().enumerate() {
             let hr = row(last.h, r);
             for j in 0..H {
                 acc[j] = g.mul_add(hr[j], acc[j]);
             }
+            db += g;
         }
-        *d = acc;
+        (*d, dbias[0]) = (acc, db);
     } else {
         outer_acc::<T, 16>(dout, o, last.h, rows, dwt);
-    }
-    for (c, db) in dbias.iter_mut().enumerate() {
-        for r in 0..rows {
-            *db += dout[r * o + c];
+        for (c, db) in dbias.iter_mut().enumerate() {
+            for r in 0..rows {
+                *db += dout[r * o + c];
+            }
         }
     }
     let (gamma, _) = gamma_beta(norm, params);
@@ -174,19 +176,6 @@ pub(crate) fn head_backward<T: Real, P: TileKernels>(
     grads[bias_at..bias_at + o].copy_from_slice(dbias);
 }
 
-/// Column sums of `dz` (`rows × H`), rows in order.
-#[inline(always)]
-fn column_sums<T: Real>(dz: &[T], rows: usize) -> [T; H] {
-    let mut s = [T::ZERO; H];
-    for r in 0..rows {
-        let d = row(dz, r);
-        for j in 0..H {
-            s[j] += d[j];
-        }
-    }
-    s
-}
-
 /// Backward through block `i ≥ 1` (`H → H`): accumulates `∂W`, `∂b` from `dz` and the previous
 /// block's output, then writes the previous block's `dz` into `dz_prev` (through its norm and
 /// ReLU). `wt` is `H × H` scratch.
@@ -204,8 +193,8 @@ pub(crate) fn block_backward<T: Real, P: TileKernels>(
     dz_prev: &mut [T],
     grads: &mut [T],
 ) {
-    p.outer_acc(prev.h, H, dz, rows, lin.weights_mut(grads));
-    let s = column_sums(dz, rows);
+    let mut s = [T::ZERO; H];
+    p.outer_acc_sums(prev.h, H, dz, rows, lin.weights_mut(grads), &mut s);
     let at = lin.offset + H * H;
     for (g, v) in grads[at..at + H].iter_mut().zip(s) {
         *g += v;
@@ -241,8 +230,8 @@ pub(crate) fn first_backward<T: Real, P: TileKernels>(
     let d = lin.inputs;
     let m = &mut m[..d * H];
     m.fill(T::ZERO);
-    p.outer_acc(xhat0, d, dz, rows, m);
-    let s = column_sums(dz, rows);
+    let mut s = [T::ZERO; H];
+    p.outer_acc_sums(xhat0, d, dz, rows, m, &mut s);
     let g0 = &params[input_norm.offset..input_norm.offset + d];
     let b0 = &params[input_norm.offset + d..input_norm.offset + 2 * d];
     let gw = lin.weights_mut(grads);

@@ -64,6 +64,28 @@ pub(crate) trait TileKernels: Copy {
         outer_acc::<T, 16>(a, m, b, rows, c);
     }
 
+    /// [`Self::outer_acc`] and the column sums `sums[j] = Σ_rows b[r][j]` (from `+0`, the rows
+    /// in order), which an implementation may take in the same pass over `b`.
+    #[inline(always)]
+    fn outer_acc_sums<T: Real>(
+        self,
+        a: &[T],
+        m: usize,
+        b: &[T],
+        rows: usize,
+        c: &mut [T],
+        sums: &mut [T; H],
+    ) {
+        self.outer_acc(a, m, b, rows, c);
+        *sums = [T::ZERO; H];
+        for r in 0..rows {
+            let br = row(b, r);
+            for j in 0..H {
+                sums[j] += br[j];
+            }
+        }
+    }
+
     /// Rows `r0..r0 + ROWS` of a hidden block: [`Self::affine_rows`] then [`Self::relu_norm`]
     /// (an implementation may fuse them).
     #[inline(always)]

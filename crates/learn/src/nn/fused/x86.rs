@@ -91,17 +91,18 @@ pub(crate) trait Products: Copy {
         init: &[f32],
         a: &mut [f32],
     ) -> [__m256; 8];
-    /// [`outer`].
+    /// [`outer`], with `SUMS` also `sums[j] += b[r][j]` over the rows in order.
     ///
     /// # Safety
     /// As [`Products::affine_relu`].
-    unsafe fn outer<const R: usize>(
+    unsafe fn outer<const R: usize, const SUMS: bool>(
         a: &[f32],
         m: usize,
         i0: usize,
         b: &[f32],
         rows: usize,
         c: &mut [f32],
+        sums: &mut [f32],
     );
     /// [`affine_sparse`].
     ///
@@ -160,15 +161,16 @@ impl Products for Ymm {
         affine_relu(x, k, r0, w, init, a)
     }
     #[inline(always)]
-    unsafe fn outer<const R: usize>(
+    unsafe fn outer<const R: usize, const SUMS: bool>(
         a: &[f32],
         m: usize,
         i0: usize,
         b: &[f32],
         rows: usize,
         c: &mut [f32],
+        sums: &mut [f32],
     ) {
-        outer::<R>(a, m, i0, b, rows, c)
+        outer::<R, SUMS>(a, m, i0, b, rows, c, sums)
     }
     #[inline(always)]
     unsafe fn affine_sparse(x: &[f32], r0: usize, n: usize, w: &[f32], out: &mut [f32]) {
@@ -215,15 +217,16 @@ impl Products for Zmm {
         zmm::affine_relu(x, k, r0, w, init, a)
     }
     #[inline(always)]
-    unsafe fn outer<const R: usize>(
+    unsafe fn outer<const R: usize, const SUMS: bool>(
         a: &[f32],
         m: usize,
         i0: usize,
         b: &[f32],
         rows: usize,
         c: &mut [f32],
+        sums: &mut [f32],
     ) {
-        zmm::outer::<R>(a, m, i0, b, rows, c)
+        zmm::outer::<R, SUMS>(a, m, i0, b, rows, c, sums)
     }
     #[inline(always)]
     unsafe fn affine_sparse(x: &[f32], r0: usize, n: usize, w: &[f32], out: &mut [f32]) {
@@ -328,23 +331,29 @@ mod zmm {
         sums
     }
 
-    /// [`super::outer`] with a tile of `R` rows × 64 columns.
+    /// [`super::outer`] with a tile of `R` rows × 64 columns (and the column sums).
     #[target_feature(enable = "avx512f")]
     #[inline]
-    pub(super) unsafe fn outer<const R: usize>(
+    pub(super) unsafe fn outer<const R: usize, const SUMS: bool>(
         a: &[f32],
         m: usize,
         i0: usize,
         b: &[f32],
         rows: usize,
         c: &mut [f32],
+        sums: &mut [f32],
     ) {
         assert!(i0 + R <= m && a.len() >= rows * m && b.len() >= rows * H);
-        assert!(c.len() >= m * H);
+        assert!(c.len() >= m * H && (!SUMS || sums.len() >= H));
         let (ap, bp, cp) = (a.as_ptr().add(i0), b.as_ptr(), c.as_mut_ptr().add(i0 * H));
+        let sp = sums.as_mut_ptr();
         let mut t: [[__m512; Z]; R] = std::array::from_fn(|i| {
             std::array::from_fn(|q| _mm512_loadu_ps(cp.add(i * H + 16 * q)))
         });
+        let mut sv = [_mm512_setzero_ps(); Z];
+        if SUMS {
+            sv = std::array::from_fn(|q| _mm512_loadu_ps(sp.add(16 * q)));
+        }
         for r in 0..rows {
             let br = bp.add(r * H);
             let bv: [__m512; Z] = std::array::from_fn(|q| _mm512_loadu_ps(br.add(16 * q)));
@@ -355,10 +364,20 @@ mod zmm {
                     *tq = _mm512_fmadd_ps(av, bq, *tq);
                 }
             }
+            if SUMS {
+                for (s, &bq) in sv.iter_mut().zip(&bv) {
+                    *s = _mm512_add_ps(*s, bq);
+                }
+            }
         }
         for (i, ti) in t.iter().enumerate() {
             for (q, &tq) in ti.iter().enumerate() {
                 _mm512_storeu_ps(cp.add(i * H + 16 * q), tq);
+            }
+        }
+        if SUMS {
+            for (q, &v) in sv.iter().enumerate() {
+                _mm512_storeu_ps(sp.add(16 * q), v);
             }
         }
     }
@@ -783,25 +802,33 @@ unsafe fn affine_relu(
 }
 
 /// `c[i0 + i][·] += Σ_rows a[r][i0 + i] · b[r][·]` for the `R` rows `i0..i0 + R` of `c`
-/// (`m × H`), with `a: rows × m` and `b: rows × H`, accumulated over the rows in order.
+/// (`m × H`), with `a: rows × m` and `b: rows × H`, accumulated over the rows in order; with
+/// `SUMS`, also the column sums `sums[·] += Σ_rows b[r][·]` (`sums`: `H`), in the same pass
+/// over `b` (a loop of their own waited on the adds' latency).
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn outer<const R: usize>(
+unsafe fn outer<const R: usize, const SUMS: bool>(
     a: &[f32],
     m: usize,
     i0: usize,
     b: &[f32],
     rows: usize,
     c: &mut [f32],
+    sums: &mut [f32],
 ) {
     assert!(i0 + R <= m && a.len() >= rows * m && b.len() >= rows * H);
-    assert!(c.len() >= m * H);
+    assert!(c.len() >= m * H && (!SUMS || sums.len() >= H));
     let (ap, bp, cp) = (a.as_ptr().add(i0), b.as_ptr(), c.as_mut_ptr().add(i0 * H));
+    let sp = sums.as_mut_ptr();
     for j0 in (0..H).step_by(NC) {
         let mut t: [[__m256; 2]; R] = [[_mm256_setzero_ps(); 2]; R];
         for (i, ti) in t.iter_mut().enumerate() {
             let at = cp.add(i * H + j0);
             *ti = [_mm256_loadu_ps(at), _mm256_loadu_ps(at.add(8))];
+        }
+        let mut sv = [_mm256_setzero_ps(); 2];
+        if SUMS {
+            sv = [_mm256_loadu_ps(sp.add(j0)), _mm256_loadu_ps(sp.add(j0 + 8))];
         }
         for r in 0..rows {
             let br = bp.add(r * H + j0);
@@ -812,11 +839,18 @@ unsafe fn outer<const R: usize>(
                 ti[0] = _mm256_fmadd_ps(av, b0, ti[0]);
                 ti[1] = _mm256_fmadd_ps(av, b1, ti[1]);
             }
+            if SUMS {
+                sv = [_mm256_add_ps(sv[0], b0), _mm256_add_ps(sv[1], b1)];
+            }
         }
         for (i, ti) in t.iter().enumerate() {
             let at = cp.add(i * H + j0);
             _mm256_storeu_ps(at, ti[0]);
             _mm256_storeu_ps(at.add(8), ti[1]);
+        }
+        if SUMS {
+            _mm256_storeu_ps(sp.add(j0), sv[0]);
+            _mm256_storeu_ps(sp.add(j0 + 8), sv[1]);
         }
     }
 }
@@ -1103,6 +1137,43 @@ unsafe fn norm_relu_backward(
     }
 }
 
+/// [`TileKernels::outer_acc`] (and, with `sums`, [`TileKernels::outer_acc_sums`]) over blocks
+/// of rows small enough to stay in L1 across the tiles of `c` (each element still accumulates
+/// the rows in order, through `c`); the column sums ride in the last, narrower tile.
+///
+/// # Safety
+/// The CPU has `P`'s instruction set.
+#[inline(always)]
+unsafe fn outer_blocks<P: Products>(
+    a: &[f32],
+    m: usize,
+    b: &[f32],
+    rows: usize,
+    c: &mut [f32],
+    mut sums: Option<&mut [f32]>,
+) {
+    const ROW_BLOCK: usize = 32;
+    let full = m - m % ROWS;
+    for r0 in (0..rows).step_by(ROW_BLOCK) {
+        let n = ROW_BLOCK.min(rows - r0);
+        let (ab, bb) = (&a[r0 * m..(r0 + n) * m], &b[r0 * H..(r0 + n) * H]);
+        for i0 in (0..full).step_by(ROWS) {
+            P::outer::<ROWS, false>(ab, m, i0, bb, n, c, &mut []);
+        }
+        // The last `m % ROWS` rows of `c` in one narrower tile, with the sums.
+        macro_rules! last {
+            ($($r:literal)*) => {
+                match (m - full, sums.as_deref_mut()) {
+                    $(($r, Some(s)) => P::outer::<$r, true>(ab, m, full, bb, n, c, s),
+                    ($r, None) => P::outer::<$r, false>(ab, m, full, bb, n, c, &mut []),)*
+                    _ => unreachable!("m % ROWS < ROWS"),
+                }
+            };
+        }
+        last!(0 1 2 3 4 5);
+    }
+}
+
 // SAFETY (every `unsafe` call below): an `X86<P>` exists only on a CPU with AVX2, FMA and
 // `P`'s instruction set (`Avx2::new`, `Avx512::new`); the kernels assert their extents.
 impl<P: Products> TileKernels for X86<P> {
@@ -1132,28 +1203,26 @@ impl<P: Products> TileKernels for X86<P> {
         else {
             return Portable.outer_acc(a, m, b, rows, c);
         };
-        // Blocks of rows small enough to stay in L1 across the tiles of `c` (each element still
-        // accumulates the rows in order, through `c`).
-        const ROW_BLOCK: usize = 32;
-        let full = m - m % ROWS;
-        for r0 in (0..rows).step_by(ROW_BLOCK) {
-            let n = ROW_BLOCK.min(rows - r0);
-            let (ab, bb) = (&a32[r0 * m..(r0 + n) * m], &b32[r0 * H..(r0 + n) * H]);
-            for i0 in (0..full).step_by(ROWS) {
-                unsafe { P::outer::<ROWS>(ab, m, i0, bb, n, c32) };
-            }
-            // The last `m % ROWS` rows of `c` in one narrower tile.
-            unsafe {
-                match m - full {
-                    1 => P::outer::<1>(ab, m, full, bb, n, c32),
-                    2 => P::outer::<2>(ab, m, full, bb, n, c32),
-                    3 => P::outer::<3>(ab, m, full, bb, n, c32),
-                    4 => P::outer::<4>(ab, m, full, bb, n, c32),
-                    5 => P::outer::<5>(ab, m, full, bb, n, c32),
-                    _ => {}
-                }
-            }
-        }
+        unsafe { outer_blocks::<P>(a32, m, b32, rows, c32, None) }
+    }
+
+    #[inline(always)]
+    fn outer_acc_sums<T: Real>(
+        self,
+        a: &[T],
+        m: usize,
+        b: &[T],
+        rows: usize,
+        c: &mut [T],
+        sums: &mut [T; H],
+    ) {
+        let (Some(a32), Some(b32)) = (T::as_f32(a), T::as_f32(b)) else {
+            return Portable.outer_acc_sums(a, m, b, rows, c, sums);
+        };
+        let c32 = T::as_f32_mut(c).expect("T is f32");
+        let s32 = T::as_f32_mut(sums).expect("T is f32");
+        s32.fill(0.0);
+        unsafe { outer_blocks::<P>(a32, m, b32, rows, c32, Some(s32)) }
     }
 
     #[inline(always)]
