@@ -37,6 +37,10 @@ pub(crate) fn block_forward<T: Real, P: TileKernels>(
     let (gamma, beta) = gamma_beta(norm, params);
     let eps = T::from_f64(norm.eps);
     let mut r = 0;
+    while r + 2 * ROWS <= rows {
+        p.affine_relu_norm_pair(x, k, r, w, b, gamma, beta, eps, &mut out);
+        r += 2 * ROWS;
+    }
     while r + ROWS <= rows {
         p.affine_relu_norm(x, k, r, w, b, gamma, beta, eps, &mut out);
         r += ROWS;

@@ -107,6 +107,26 @@ pub(crate) trait TileKernels: Copy {
         self.relu_norm(&mut z, gamma, beta, eps, out, r0);
     }
 
+    /// Rows `r0..r0 + 2·ROWS`: [`Self::affine_relu_norm`] of two tiles (an implementation may
+    /// run their LayerNorms side by side).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)] // reason: a row kernel
+    fn affine_relu_norm_pair<T: Real>(
+        self,
+        x: &[T],
+        k: usize,
+        r0: usize,
+        w: &[T],
+        init: &[T; H],
+        gamma: &[T; H],
+        beta: &[T; H],
+        eps: T,
+        out: &mut BlockOut<'_, T>,
+    ) {
+        self.affine_relu_norm(x, k, r0, w, init, gamma, beta, eps, out);
+        self.affine_relu_norm(x, k, r0 + ROWS, w, init, gamma, beta, eps, out);
+    }
+
     /// [`relu_norm_rows`].
     #[inline(always)]
     fn relu_norm<T: Real>(

@@ -122,6 +122,30 @@ pub(crate) trait Products: Copy {
         out: RowsOut<'_>,
         summed: Option<[__m256; 8]>,
     );
+    /// Two tiles of [`affine_relu`] then [`relu_norm`]: rows `r0..r0 + 2·ROWS` into `out`
+    /// (those rows). An implementation may run the two tiles' LayerNorms side by side.
+    ///
+    /// # Safety
+    /// As [`Products::affine_relu`].
+    #[allow(clippy::too_many_arguments)] // reason: a row kernel
+    #[inline(always)]
+    unsafe fn affine_relu_norm_pair(
+        x: &[f32],
+        k: usize,
+        r0: usize,
+        w: &[f32],
+        init: &[f32],
+        gamma: &[f32],
+        beta: &[f32],
+        eps: f32,
+        out: RowsOut<'_>,
+    ) {
+        let (first, second) = out.split_at(ROWS);
+        let sums = Self::affine_relu(x, k, r0, w, init, first.a);
+        Self::relu_norm(&[], ROWS, gamma, beta, eps, first, Some(sums));
+        let sums = Self::affine_relu(x, k, r0 + ROWS, w, init, second.a);
+        Self::relu_norm(&[], ROWS, gamma, beta, eps, second, Some(sums));
+    }
     /// [`norm_relu_backward`].
     ///
     /// # Safety
@@ -243,6 +267,25 @@ impl Products for Zmm {
         summed: Option<[__m256; 8]>,
     ) {
         zmm::relu_norm(z, n, gamma, beta, eps, out, summed)
+    }
+    #[inline(always)]
+    unsafe fn affine_relu_norm_pair(
+        x: &[f32],
+        k: usize,
+        r0: usize,
+        w: &[f32],
+        init: &[f32],
+        gamma: &[f32],
+        beta: &[f32],
+        eps: f32,
+        out: RowsOut<'_>,
+    ) {
+        let (a0, a1) = out.a.split_at_mut(ROWS * H);
+        let sums = [
+            zmm::affine_relu(x, k, r0, w, init, a0),
+            zmm::affine_relu(x, k, r0 + ROWS, w, init, a1),
+        ];
+        zmm::relu_norm_groups::<2>(&[], 2 * ROWS, gamma, beta, eps, out, Some(sums))
     }
     #[inline(always)]
     unsafe fn norm_relu_backward(
@@ -467,6 +510,24 @@ mod zmm {
         out: RowsOut<'_>,
         summed: Option<[__m256; 8]>,
     ) {
+        relu_norm_groups::<1>(z, n, gamma, beta, eps, out, summed.map(|s| [s]))
+    }
+
+    /// [`relu_norm`] over `G` tiles of up to [`ROWS`] rows each (`n ≤ G·ROWS`; tile `g` holds
+    /// rows `g·ROWS..`, its per-row scalars in the lanes of its own registers). The per-tile
+    /// chain of reductions, square root and division (hundreds of cycles of latency) runs for
+    /// the tiles side by side.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub(super) unsafe fn relu_norm_groups<const G: usize>(
+        z: &[f32],
+        n: usize,
+        gamma: &[f32],
+        beta: &[f32],
+        eps: f32,
+        out: RowsOut<'_>,
+        summed: Option<[[__m256; 8]; G]>,
+    ) {
         let RowsOut {
             a,
             xhat,
@@ -475,7 +536,7 @@ mod zmm {
             head,
         } = out;
         assert!(summed.is_some() || z.len() >= n * H);
-        assert!(n <= ROWS && gamma.len() >= H && beta.len() >= H);
+        assert!(n <= G * ROWS && gamma.len() >= H && beta.len() >= H);
         assert!(a.len() >= n * H && xhat.len() >= n * H && h.len() >= n * H && rstd.len() >= n);
         assert!(head
             .as_ref()
@@ -488,53 +549,61 @@ mod zmm {
             xhat.as_mut_ptr(),
             h.as_mut_ptr(),
         );
-        // Rows past `n` stay zero: their lanes are computed and dropped.
-        let mut sums = summed.unwrap_or([_mm256_setzero_ps(); 8]);
-        for (i, s) in sums
-            .iter_mut()
-            .enumerate()
-            .take(if summed.is_some() { 0 } else { n })
-        {
-            *s = pair_tree(std::array::from_fn(|c| {
+        // Row `i` is lane `i % ROWS` of tile `i / ROWS`; rows past `n` stay zero: their lanes
+        // are computed and dropped.
+        let mut sums = summed.unwrap_or([[_mm256_setzero_ps(); 8]; G]);
+        for i in 0..if summed.is_some() { 0 } else { n } {
+            sums[i / ROWS][i % ROWS] = pair_tree(std::array::from_fn(|c| {
                 let v = _mm512_max_ps(_mm512_loadu_ps(zp.add(i * H + 16 * c)), zero);
                 _mm512_storeu_ps(ap.add(i * H + 16 * c), v);
                 v
             }));
         }
-        let mut mean = [0.0f32; 8];
-        _mm256_storeu_ps(mean.as_mut_ptr(), _mm256_mul_ps(lane_sums8(sums), inv));
-        for (i, s) in sums.iter_mut().enumerate().take(n) {
-            let m = _mm512_set1_ps(mean[i]);
-            *s = pair_tree(std::array::from_fn(|c| {
+        let mut mean = [[0.0f32; 8]; G];
+        for (m, s) in mean.iter_mut().zip(&sums) {
+            _mm256_storeu_ps(m.as_mut_ptr(), _mm256_mul_ps(lane_sums8(*s), inv));
+        }
+        for i in 0..n {
+            let m = _mm512_set1_ps(mean[i / ROWS][i % ROWS]);
+            sums[i / ROWS][i % ROWS] = pair_tree(std::array::from_fn(|c| {
                 let d = _mm512_sub_ps(_mm512_loadu_ps(ap.add(i * H + 16 * c)), m);
                 _mm512_mul_ps(d, d)
             }));
         }
-        let var = _mm256_mul_ps(lane_sums8(sums), inv);
-        let si = _mm256_div_ps(
-            _mm256_set1_ps(1.0),
-            _mm256_sqrt_ps(_mm256_add_ps(var, _mm256_set1_ps(eps))),
-        );
-        let mut s = [0.0f32; 8];
-        _mm256_storeu_ps(s.as_mut_ptr(), si);
-        let first_n = _mm256_cmpgt_epi32(
-            _mm256_set1_epi32(n as i32),
-            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-        );
-        _mm256_maskstore_ps(rstd.as_mut_ptr(), first_n, si);
-        let mut dots = [_mm256_setzero_ps(); 8];
-        for (i, acc) in dots.iter_mut().enumerate().take(n) {
-            let (m, sv) = (_mm512_set1_ps(mean[i]), _mm512_set1_ps(s[i]));
+        let mut s = [[0.0f32; 8]; G];
+        for (g, (sg, sums)) in s.iter_mut().zip(&sums).enumerate() {
+            let var = _mm256_mul_ps(lane_sums8(*sums), inv);
+            let si = _mm256_div_ps(
+                _mm256_set1_ps(1.0),
+                _mm256_sqrt_ps(_mm256_add_ps(var, _mm256_set1_ps(eps))),
+            );
+            _mm256_storeu_ps(sg.as_mut_ptr(), si);
+            // This tile's rows of `rstd` (a masked store: a copy would be a `memcpy` call).
+            let rows = n.saturating_sub(g * ROWS).min(ROWS);
+            if rows == 0 {
+                continue;
+            }
+            let first = _mm256_cmpgt_epi32(
+                _mm256_set1_epi32(rows as i32),
+                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+            );
+            _mm256_maskstore_ps(rstd.as_mut_ptr().add(g * ROWS), first, si);
+        }
+        let mut dots = [[_mm256_setzero_ps(); 8]; G];
+        for i in 0..n {
+            let (g, l) = (i / ROWS, i % ROWS);
+            let (m, sv) = (_mm512_set1_ps(mean[g][l]), _mm512_set1_ps(s[g][l]));
+            let acc = &mut dots[g][l];
             for c in 0..Z {
                 let at = i * H + 16 * c;
                 let d = _mm512_sub_ps(_mm512_loadu_ps(ap.add(at)), m);
                 let nv = _mm512_mul_ps(d, sv);
                 _mm512_storeu_ps(xp.add(at), nv);
-                let (g, b) = (
+                let (gm, b) = (
                     _mm512_loadu_ps(gamma.as_ptr().add(16 * c)),
                     _mm512_loadu_ps(beta.as_ptr().add(16 * c)),
                 );
-                let hv = _mm512_fmadd_ps(g, nv, b);
+                let hv = _mm512_fmadd_ps(gm, nv, b);
                 _mm512_storeu_ps(hp.add(at), hv);
                 if let Some((w, _, _)) = &head {
                     let ((h0, h1), (w0, w1)) =
@@ -544,10 +613,12 @@ mod zmm {
             }
         }
         if let Some((_, b, y)) = head {
-            let mut d = [0.0f32; 8];
-            _mm256_storeu_ps(d.as_mut_ptr(), lane_sums8(dots));
-            for (yi, di) in y.iter_mut().zip(d).take(n) {
-                *yi = di + b;
+            for (g, dg) in dots.iter().enumerate() {
+                let mut d = [0.0f32; 8];
+                _mm256_storeu_ps(d.as_mut_ptr(), lane_sums8(*dg));
+                for (yi, di) in y.iter_mut().skip(g * ROWS).zip(d).take(ROWS) {
+                    *yi = di + b;
+                }
             }
         }
     }
@@ -900,6 +971,38 @@ pub(crate) struct RowsOut<'b> {
 }
 
 impl<'b> RowsOut<'b> {
+    /// The first `rows` rows and the rest.
+    #[inline(always)]
+    fn split_at(self, rows: usize) -> (Self, Self) {
+        let (a0, a1) = self.a.split_at_mut(rows * H);
+        let (x0, x1) = self.xhat.split_at_mut(rows * H);
+        let (s0, s1) = self.rstd.split_at_mut(rows);
+        let (h0, h1) = self.h.split_at_mut(rows * H);
+        let (hd0, hd1) = match self.head {
+            Some((w, b, y)) => {
+                let (y0, y1) = y.split_at_mut(rows);
+                (Some((w, b, y0)), Some((w, b, y1)))
+            }
+            None => (None, None),
+        };
+        (
+            Self {
+                a: a0,
+                xhat: x0,
+                rstd: s0,
+                h: h0,
+                head: hd0,
+            },
+            Self {
+                a: a1,
+                xhat: x1,
+                rstd: s1,
+                h: h1,
+                head: hd1,
+            },
+        )
+    }
+
     /// `None` unless `T` is `f32`.
     #[inline(always)]
     fn of<T: Real>(out: &'b mut BlockOut<'_, T>, r0: usize, n: usize) -> Option<Self> {
@@ -1252,6 +1355,35 @@ impl<P: Products> TileKernels for X86<P> {
             unsafe { P::relu_norm(&[], ROWS, g, b, e[0], rows, Some(sums)) }
         } else {
             Portable.affine_relu_norm(x, k, r0, w, init, gamma, beta, eps, out);
+        }
+    }
+
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)] // reason: a row kernel
+    fn affine_relu_norm_pair<T: Real>(
+        self,
+        x: &[T],
+        k: usize,
+        r0: usize,
+        w: &[T],
+        init: &[T; H],
+        gamma: &[T; H],
+        beta: &[T; H],
+        eps: T,
+        out: &mut BlockOut<'_, T>,
+    ) {
+        if let (Some(x), Some(w), Some(init), Some(g), Some(b), Some(e)) = (
+            T::as_f32(x),
+            T::as_f32(w),
+            T::as_f32(init),
+            T::as_f32(gamma),
+            T::as_f32(beta),
+            T::as_f32(&[eps]),
+        ) {
+            let rows = RowsOut::of(out, r0, 2 * ROWS).expect("T is f32");
+            unsafe { P::affine_relu_norm_pair(x, k, r0, w, init, g, b, e[0], rows) }
+        } else {
+            Portable.affine_relu_norm_pair(x, k, r0, w, init, gamma, beta, eps, out);
         }
     }
 
