@@ -2,7 +2,7 @@
 //! the figure DESIGN.md §3 compares GEMM backends and frameworks on.
 //!
 //! The network is 64 wide with ReLU, so it runs on the fused kernels (`nn::fused`), on the
-//! instruction set picked at run time (`IOVMARKET_ISA=portable` forces the portable path); the
+//! instruction set picked at run time (`IOVMARKET_ISA=avx2` or `portable` caps it); the
 //! figures are labelled with that instruction set.
 //!
 //! First, a summary line per instruction set the CPU has: forward + backward of the paper's

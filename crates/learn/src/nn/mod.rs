@@ -19,7 +19,7 @@
 //! ReLU MLPs whose hidden layers are all [`FUSED_WIDTH`] wide (the MAPPO networks) run on the
 //! fused path (`fused.rs`): each hidden block's `Linear → ReLU → LayerNorm` is one pass per row
 //! in registers, forward and backward, on small register-tiled kernels that [`simd`] compiles
-//! for AVX2/FMA and picks at run time (bit-identical on every path). Their activation buffers
+//! for AVX2/FMA and AVX-512 and picks at run time (bit-identical on every path). Their activation buffers
 //! start on cache lines (`aligned.rs`). Other shapes
 //! take the layered path: matrix products through one function, [`Real::gemm`], backed by
 //! `matrixmultiply` (or by the `gemm` crate with the `gemm-backend` feature; see

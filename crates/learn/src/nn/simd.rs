@@ -1,19 +1,18 @@
 //! Run-time choice of the instruction set for the fused kernels of the `nn` module (`fused.rs`).
 //!
 //! The kernels are written once, in portable Rust, with every product a fused multiply-add
-//! ([`super::Real::mul_add`]); their two matrix products also have explicit-intrinsic versions
-//! (`fused::x86`). This module instantiates the kernels inside functions compiled for AVX2 +
-//! FMA and calls those when the CPU has them. (An AVX-512 instantiation, with 16-lane explicit
-//! products, made the products faster but the rest slower on the Ice Lake machine it was
-//! measured on, where 512-bit arithmetic lowers the clock: no net gain, so it was dropped.)
+//! ([`super::Real::mul_add`]); their matrix products and LayerNorm rows also have
+//! explicit-intrinsic versions (`fused::x86`), 8 lanes wide for AVX2 + FMA and 16 for AVX-512.
+//! This module instantiates the kernels inside functions compiled for those instruction sets
+//! and calls the widest the CPU has ([`Isa::detected`]).
 //! Because each output element
 //! sees the same operations in the same order on every path (vector lanes are independent and
 //! reductions have a fixed shape), the paths give **bit-identical** results; the portable path
 //! (used elsewhere) computes `mul_add` in software where the CPU has no FMA and is slow there,
 //! but exact. The tests compare every path available on the machine bit for bit.
 //!
-//! `IOVMARKET_ISA=portable` caps the choice (to measure a path; it cannot change a
-//! result). It is read once per process.
+//! `IOVMARKET_ISA=portable` or `IOVMARKET_ISA=avx2` caps the choice (to measure a path; it
+//! cannot change a result). It is read once per process.
 #![allow(unsafe_code)] // reason: calling `#[target_feature]` functions needs `unsafe`; each call is guarded by the CPU feature check below
 
 use std::sync::OnceLock;
@@ -27,7 +26,8 @@ pub enum Isa {
     Portable,
     /// x86-64 AVX2 with FMA.
     Avx2,
-    /// x86-64 AVX2 and FMA, with the matrix products in AVX-512 registers.
+    /// x86-64 AVX-512F (with AVX2 and FMA): the products and LayerNorm rows in 16-lane
+    /// registers.
     Avx512,
 }
 
@@ -202,7 +202,7 @@ pub trait RowLoop {
     fn run(self) -> Self::Output;
 }
 
-/// Runs `job` compiled for `isa` (the baseline target runs such loops four lanes wide). The
+/// Runs `job` compiled for `isa` (AVX2 for [`Isa::Avx512`] too; the baseline target runs such loops four lanes wide). The
 /// bits are the same on every path: Rust never contracts `a * b + c` into a fused
 /// multiply-add, `mul_add` is exactly rounded either way, and the library calls are the same
 /// functions.
@@ -212,6 +212,7 @@ pub fn run_on<J: RowLoop>(isa: Isa, job: J) -> J::Output {
     match isa {
         // SAFETY: the CPU has AVX2 and FMA (checked above).
         #[cfg(target_arch = "x86_64")]
+        // The row loops stay on AVX2 under AVX-512: compiled for AVX-512 they were no faster.
         Isa::Avx2 | Isa::Avx512 => unsafe { run_avx2(job) },
         _ => job.run(),
     }

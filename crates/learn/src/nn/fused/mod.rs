@@ -5,7 +5,8 @@
 //! row of a hidden block is computed in registers: `Linear → ReLU → LayerNorm` forward, and
 //! `LayerNorm backward → ReLU mask` backward, with the row's 64 values never leaving the
 //! register file between the steps. The products are small register-tiled kernels written once
-//! in portable Rust; [`super::simd`] compiles them for AVX2/FMA and picks a path at run time.
+//! in portable Rust; [`super::simd`] compiles them for AVX2/FMA and AVX-512 and picks a path at
+//! run time.
 //!
 //! ## Invariants
 //! - Every output element is computed by the same sequence of operations, whatever the tile

@@ -1,23 +1,32 @@
-//! The tile kernels of the fused path ([`TileKernels`]) written with explicit AVX2/FMA intrinsics for
-//! `f32`: the two matrix products in 6-row × 16-column register tiles, and the LayerNorm rows.
+//! The tile kernels of the fused path ([`TileKernels`]) written with explicit intrinsics for
+//! `f32`, at two widths ([`X86`] over [`Products`]): [`Avx2`] with 8-lane registers, and
+//! [`Avx512`] with 16-lane ones (module `zmm`).
 //!
-//! - **Products** (affine maps and weight gradients). A tile keeps its 12 accumulators and the row of the shared operand in
-//!   registers: per step, two loads of that operand, six broadcasts and twelve fused
-//!   multiply-adds. The portable versions left the shared operand in memory (a load per
-//!   multiply-add), which made them load-bound. A hidden block's forward tile applies the ReLU
-//!   and starts the LayerNorm's sums from the accumulators ([`affine_relu`]).
+//! - **Products** (affine maps and weight gradients). A tile keeps its accumulators and the
+//!   row of the shared operand in registers. On AVX2 a tile is 6 rows × 16 columns: per step,
+//!   two loads of that operand, six broadcasts and twelve fused multiply-adds. On AVX-512 it
+//!   is 6 rows × all 64 columns (24 accumulators, four registers of the shared operand), so
+//!   each input is read once. The portable versions left the shared operand in memory (a load
+//!   per multiply-add), which made them load-bound. A hidden block's forward tile applies the
+//!   ReLU and starts the LayerNorm's sums from the accumulators ([`affine_relu`]). The weight
+//!   gradient's last, narrower tile also takes the bias gradient's column sums of `dz` in the
+//!   same pass ([`outer`] with `SUMS`).
 //! - **The gradient through a hidden block's weights**, `dz · Wᵀ`, row by row over the
 //!   non-zero entries of `dz` only ([`affine_sparse`]): the ReLU zeroed about half of them.
-//!   `Wᵀ` is built by 8 × 8 register transposes.
-//! - **LayerNorm rows.** A 64-wide row is eight registers; the reductions are written with the
-//!   exact association of the portable versions: [`super::tiles::row_sum`] forward (the eight
-//!   registers as a balanced tree) and [`crate::nn::lane_sum`] backward (eight lanes along the
-//!   row), each then `((0+4)+(1+5))+((2+6)+(3+7))` across the lanes. The last step is done
-//!   for a tile's rows at once ([`lane_sums8`]), and so are the forward's square root and
-//!   division, in one register.
+//!   `Wᵀ` is built by 8 × 8 register transposes. On AVX-512 a row has only four accumulators,
+//!   too few to hide the multiply-adds' latency, so up to three rows take their terms in turn.
+//! - **LayerNorm rows.** A 64-wide row is eight 8-lane registers; the reductions are written
+//!   with the exact association of the portable versions: [`super::tiles::row_sum`] forward
+//!   (the eight registers as a balanced tree) and [`crate::nn::lane_sum`] backward (eight lanes
+//!   along the row), each then `((0+4)+(1+5))+((2+6)+(3+7))` across the lanes. The last step is
+//!   done for a tile's rows at once ([`lane_sums8`]), and so are the forward's square root and
+//!   division, in one register. The AVX-512 versions hold a row in four 16-lane registers and
+//!   add each register's two halves where the AVX2 versions add two neighbouring registers, so
+//!   the sums are the same; the forward runs two tiles' chains of reductions, square root and
+//!   division side by side.
 //!
 //! The rows are read and written on cache lines: `MlpCache`'s buffers are 64-byte aligned
-//! (`nn::aligned`), so no 32-byte access straddles two lines.
+//! (`nn::aligned`), so no access straddles two lines.
 //!
 //! Each output element sees the same operations in the same order as in the portable versions
 //! in [`super::tiles`] (products over `k` from `init`, or over rows from `c`; `max(z, 0)` is
@@ -25,12 +34,12 @@
 //! `mlp`'s test compares every instruction set the machine has. Other element types (the `f64`
 //! of the gradient checks) take [`Portable`].
 //!
-//! A 16-lane (AVX-512) version of the products was measured on the Ice Lake machine this was
-//! written on: the products ran 1.3–2.8× faster but everything around them slower (512-bit
-//! arithmetic lowers the core clock), for no net gain in the `mlp` bench's alternating summary
-//! (0.69 vs 0.65 µs per row with the whole kernel compiled for AVX-512; 0.645 vs 0.643 with only
-//! the products), so there is none.
-#![allow(unsafe_code)] // reason: raw-pointer SIMD loads and stores (every extent is asserted first) and calls of `#[target_feature]` functions (guarded by `Avx2::new`)
+//! On the Ice Lake machine this was first written on, 512-bit arithmetic lowered the core
+//! clock, and an AVX-512 version of the products gained nothing overall (0.645 vs 0.643 µs per
+//! row in the `mlp` bench), so it was dropped. On the Emerald Rapids machine of December 2026
+//! it does not: the products, LayerNorm rows and all take the actor's forward + backward from
+//! 0.40 to 0.24 µs per row (`mlp` bench, alternating in one process).
+#![allow(unsafe_code)] // reason: raw-pointer SIMD loads and stores (every extent is asserted first) and calls of `#[target_feature]` functions (guarded by `Avx2::new`, `Avx512::new`)
 
 use std::mem::MaybeUninit;
 
