@@ -486,36 +486,62 @@ mod tests {
     #[test]
     fn every_instruction_set_gives_the_same_bits() {
         use crate::nn::simd::{self, Isa};
-        let (rows, inputs) = (37, 13);
-        let (mlp, p64) = fused_net(inputs, 2, 1);
-        let p: Vec<f32> = p64.iter().map(|&v| v as f32).collect();
-        let x: Vec<f32> = check::random(rows * inputs, 27)
-            .iter()
-            .map(|&v| v as f32)
-            .collect();
-        let c: Vec<f32> = check::random(rows, 28).iter().map(|&v| v as f32).collect();
-        let run = |isa: Isa| {
-            let mut cache = MlpCache::new(&mlp, rows);
-            let mut rstd = vec![0.0; rows];
-            mlp.input_norm
-                .normalize(&x, rows, cache.normalized_inputs_mut(), &mut rstd);
-            simd::forward(isa, &mlp, &p, rows, &mut cache);
-            let out = cache.output()[..rows].to_vec();
-            let mut grads = vec![0.25f32; p.len()];
-            simd::backward(isa, &mlp, &p, &mut cache, &c, rows, &mut grads);
-            (out, grads)
-        };
-        let base = run(Isa::Portable);
-        for isa in Isa::available() {
-            let got = run(isa);
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&got.0), bits(&base.0), "{isa:?} forward");
-            assert_eq!(bits(&got.1), bits(&base.1), "{isa:?} gradients");
+        // Row counts that reach every tiling: one row, a partial tile, one tile, a pair of
+        // tiles, pairs + a tile + a tail; input widths with every remainder of the 6-row
+        // weight-gradient tiles (6 and 12: none; 13: one); one and two outputs.
+        for (rows, inputs, blocks, outputs) in [
+            (37, 13, 2, 1),
+            (1, 13, 2, 1),
+            (5, 6, 1, 2),
+            (6, 12, 2, 1),
+            (12, 7, 3, 1),
+            (23, 24, 2, 2),
+        ] {
+            let (mlp, p64) = fused_net(inputs, blocks, outputs);
+            let p: Vec<f32> = p64.iter().map(|&v| v as f32).collect();
+            let x: Vec<f32> = check::random(rows * inputs, 27)
+                .iter()
+                .map(|&v| v as f32)
+                .collect();
+            let c: Vec<f32> = check::random(rows * outputs, 28)
+                .iter()
+                .map(|&v| v as f32)
+                .collect();
+            let run = |isa: Isa| {
+                let mut cache = MlpCache::new(&mlp, rows);
+                let mut rstd = vec![0.0; rows];
+                mlp.input_norm
+                    .normalize(&x, rows, cache.normalized_inputs_mut(), &mut rstd);
+                simd::forward(isa, &mlp, &p, rows, &mut cache);
+                let out = cache.output()[..rows * outputs].to_vec();
+                let mut grads = vec![0.25f32; p.len()];
+                simd::backward(isa, &mlp, &p, &mut cache, &c, rows, &mut grads);
+                (out, grads)
+            };
+            let base = run(Isa::Portable);
+            for isa in Isa::available() {
+                let got = run(isa);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                let case = format!("{isa:?}, {rows} rows, {inputs} inputs, {blocks} blocks");
+                assert_eq!(bits(&got.0), bits(&base.0), "{case}: forward");
+                assert_eq!(bits(&got.1), bits(&base.1), "{case}: gradients");
+            }
+            // A row's output does not depend on its batch: the last row alone gives the same
+            // bits.
+            let r = rows - 1;
+            let mut one = MlpCache::new(&mlp, 1);
+            mlp.forward(&p, &x[r * inputs..(r + 1) * inputs], 1, &mut one);
+            assert_eq!(
+                one.output()[..outputs]
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect::<Vec<_>>(),
+                base.0[r * outputs..(r + 1) * outputs]
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect::<Vec<_>>()
+            );
         }
-        // A row's output does not depend on its batch: row 5 alone gives the same bits.
-        let mut one = MlpCache::new(&mlp, 1);
-        mlp.forward(&p, &x[5 * inputs..6 * inputs], 1, &mut one);
-        assert_eq!(one.output()[0].to_bits(), base.0[5].to_bits());
     }
 
     #[test]
