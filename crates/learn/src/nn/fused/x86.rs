@@ -44,11 +44,13 @@
 use std::mem::MaybeUninit;
 
 use std::arch::x86_64::{
-    __m256, _mm256_add_ps, _mm256_and_ps, _mm256_cmp_ps, _mm256_cmpgt_epi32, _mm256_div_ps,
+    __m256, __m512, _mm256_add_ps, _mm256_and_ps, _mm256_cmp_ps, _mm256_cmpgt_epi32, _mm256_div_ps,
     _mm256_fmadd_ps, _mm256_hadd_ps, _mm256_loadu_ps, _mm256_maskstore_ps, _mm256_max_ps,
     _mm256_movemask_ps, _mm256_mul_ps, _mm256_permute2f128_ps, _mm256_set1_epi32, _mm256_set1_ps,
     _mm256_setr_epi32, _mm256_setzero_ps, _mm256_shuffle_ps, _mm256_sqrt_ps, _mm256_storeu_ps,
-    _mm256_sub_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps, _CMP_GT_OQ, _CMP_NEQ_UQ,
+    _mm256_sub_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps, _mm512_add_ps, _mm512_cmp_ps_mask,
+    _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_maskz_mov_ps, _mm512_max_ps, _mm512_mul_ps,
+    _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps, _mm512_sub_ps, _CMP_GT_OQ, _CMP_NEQ_UQ,
 };
 
 use super::tiles::{BlockIn, BlockOut, Portable, TileKernels, ROWS, WIDTH as H};
@@ -131,13 +133,12 @@ pub(crate) trait Products: Copy {
         out: RowsOut<'_>,
         summed: Option<[__m256; 8]>,
     );
-    /// Two tiles of [`affine_relu`] then [`relu_norm`]: rows `r0..r0 + 2·ROWS` into `out`
-    /// (those rows). An implementation may run the two tiles' LayerNorms side by side.
+    /// Two tiles of [`affine_relu`] then [`relu_norm`], their LayerNorms side by side: rows
+    /// `r0..r0 + 2·ROWS` into `out` (those rows).
     ///
     /// # Safety
     /// As [`Products::affine_relu`].
     #[allow(clippy::too_many_arguments)] // reason: a row kernel
-    #[inline(always)]
     unsafe fn affine_relu_norm_pair(
         x: &[f32],
         k: usize,
@@ -148,13 +149,7 @@ pub(crate) trait Products: Copy {
         beta: &[f32],
         eps: f32,
         out: RowsOut<'_>,
-    ) {
-        let (first, second) = out.split_at(ROWS);
-        let sums = Self::affine_relu(x, k, r0, w, init, first.a);
-        Self::relu_norm(&[], ROWS, gamma, beta, eps, first, Some(sums));
-        let sums = Self::affine_relu(x, k, r0 + ROWS, w, init, second.a);
-        Self::relu_norm(&[], ROWS, gamma, beta, eps, second, Some(sums));
-    }
+    );
     /// [`norm_relu_backward`].
     ///
     /// # Safety
@@ -220,6 +215,25 @@ impl Products for Ymm {
         summed: Option<[__m256; 8]>,
     ) {
         relu_norm(z, n, gamma, beta, eps, out, summed)
+    }
+    #[inline(always)]
+    unsafe fn affine_relu_norm_pair(
+        x: &[f32],
+        k: usize,
+        r0: usize,
+        w: &[f32],
+        init: &[f32],
+        gamma: &[f32],
+        beta: &[f32],
+        eps: f32,
+        out: RowsOut<'_>,
+    ) {
+        let (a0, a1) = out.a.split_at_mut(ROWS * H);
+        let sums = [
+            affine_relu(x, k, r0, w, init, a0),
+            affine_relu(x, k, r0 + ROWS, w, init, a1),
+        ];
+        relu_norm_pair(gamma, beta, eps, out, sums)
     }
     #[inline(always)]
     unsafe fn norm_relu_backward(
@@ -294,7 +308,7 @@ impl Products for Zmm {
             zmm::affine_relu(x, k, r0, w, init, a0),
             zmm::affine_relu(x, k, r0 + ROWS, w, init, a1),
         ];
-        zmm::relu_norm_groups::<2>(&[], 2 * ROWS, gamma, beta, eps, out, Some(sums))
+        zmm::relu_norm_pair(gamma, beta, eps, out, sums)
     }
     #[inline(always)]
     unsafe fn norm_relu_backward(
@@ -317,16 +331,13 @@ impl Products for Zmm {
 /// operand's row) and reads each input once.
 mod zmm {
     use std::arch::x86_64::{
-        __m256, __m512, _mm256_add_ps, _mm256_castpd_ps, _mm256_cmpgt_epi32, _mm256_div_ps,
-        _mm256_fmadd_ps, _mm256_maskstore_ps, _mm256_mul_ps, _mm256_set1_epi32, _mm256_set1_ps,
-        _mm256_setr_epi32, _mm256_setzero_ps, _mm256_sqrt_ps, _mm256_storeu_ps, _mm512_add_ps,
-        _mm512_castpd512_pd256, _mm512_castps_pd, _mm512_cmp_ps_mask, _mm512_extractf64x4_pd,
-        _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_maskz_mov_ps, _mm512_max_ps, _mm512_mul_ps,
-        _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps, _mm512_sub_ps, _CMP_GT_OQ,
+        __m256, __m512, _mm256_add_ps, _mm256_castpd_ps, _mm512_add_ps, _mm512_castpd512_pd256,
+        _mm512_castps_pd, _mm512_cmp_ps_mask, _mm512_extractf64x4_pd, _mm512_fmadd_ps,
+        _mm512_loadu_ps, _mm512_max_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
         _CMP_NEQ_UQ,
     };
 
-    use super::{lane_sums8, RowsOut, H, ROWS};
+    use super::{norm_relu_backward_rows, relu_norm_rows, RowsOut, H, ROWS};
 
     /// Registers per 64-wide row.
     const Z: usize = H / 16;
@@ -334,7 +345,7 @@ mod zmm {
     /// The two 8-lane halves of `v`.
     #[target_feature(enable = "avx512f")]
     #[inline]
-    fn halves(v: __m512) -> (__m256, __m256) {
+    pub(super) fn halves(v: __m512) -> (__m256, __m256) {
         let d = _mm512_castps_pd(v);
         (
             _mm256_castpd_ps(_mm512_castpd512_pd256(d)),
@@ -493,21 +504,7 @@ mod zmm {
         }
     }
 
-    /// `(p0 + p1) + (p2 + p3)` of a row's four pair sums `lo(v) + hi(v)`: the eight 8-lane
-    /// registers' tree `((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7))` of
-    /// [`super::column_tree`], a 16-lane register holding two neighbours.
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn pair_tree(v: [__m512; Z]) -> __m256 {
-        let p: [__m256; Z] = std::array::from_fn(|c| {
-            let (lo, hi) = halves(v[c]);
-            _mm256_add_ps(lo, hi)
-        });
-        _mm256_add_ps(_mm256_add_ps(p[0], p[1]), _mm256_add_ps(p[2], p[3]))
-    }
-
-    /// [`super::relu_norm`] with the rows in 16-lane registers; every sum keeps the 8-lane
-    /// association ([`pair_tree`], and the head's dot product over the halves in order).
+    /// [`super::relu_norm_rows`] on AVX-512, one tile.
     #[target_feature(enable = "avx512f")]
     #[inline]
     pub(super) unsafe fn relu_norm(
@@ -519,168 +516,23 @@ mod zmm {
         out: RowsOut<'_>,
         summed: Option<[__m256; 8]>,
     ) {
-        relu_norm_groups::<1>(z, n, gamma, beta, eps, out, summed.map(|s| [s]))
+        relu_norm_rows::<__m512, 1>(z, n, gamma, beta, eps, out, summed.map(|s| [s]))
     }
 
-    /// [`relu_norm`] over `G` tiles of up to [`ROWS`] rows each (`n ≤ G·ROWS`; tile `g` holds
-    /// rows `g·ROWS..`, its per-row scalars in the lanes of its own registers). The per-tile
-    /// chain of reductions, square root and division (hundreds of cycles of latency) runs for
-    /// the tiles side by side.
+    /// [`super::relu_norm_rows`] on AVX-512, two tiles side by side.
     #[target_feature(enable = "avx512f")]
     #[inline]
-    pub(super) unsafe fn relu_norm_groups<const G: usize>(
-        z: &[f32],
-        n: usize,
+    pub(super) unsafe fn relu_norm_pair(
         gamma: &[f32],
         beta: &[f32],
         eps: f32,
         out: RowsOut<'_>,
-        summed: Option<[[__m256; 8]; G]>,
+        summed: [[__m256; 8]; 2],
     ) {
-        let RowsOut {
-            a,
-            xhat,
-            rstd,
-            h,
-            head,
-        } = out;
-        assert!(summed.is_some() || z.len() >= n * H);
-        assert!(n <= G * ROWS && gamma.len() >= H && beta.len() >= H);
-        assert!(a.len() >= n * H && xhat.len() >= n * H && h.len() >= n * H && rstd.len() >= n);
-        assert!(head
-            .as_ref()
-            .is_none_or(|(w, _, y)| w.len() >= H && y.len() >= n));
-        let inv = _mm256_set1_ps((1.0 / H as f64) as f32);
-        let zero = _mm512_setzero_ps();
-        let (zp, ap, xp, hp) = (
-            z.as_ptr(),
-            a.as_mut_ptr(),
-            xhat.as_mut_ptr(),
-            h.as_mut_ptr(),
-        );
-        // Row `i` is lane `i % ROWS` of tile `i / ROWS`; rows past `n` stay zero: their lanes
-        // are computed and dropped.
-        let mut sums = summed.unwrap_or([[_mm256_setzero_ps(); 8]; G]);
-        for i in 0..if summed.is_some() { 0 } else { n } {
-            sums[i / ROWS][i % ROWS] = pair_tree(std::array::from_fn(|c| {
-                let v = _mm512_max_ps(_mm512_loadu_ps(zp.add(i * H + 16 * c)), zero);
-                _mm512_storeu_ps(ap.add(i * H + 16 * c), v);
-                v
-            }));
-        }
-        let mut mean = [[0.0f32; 8]; G];
-        for (m, s) in mean.iter_mut().zip(&sums) {
-            _mm256_storeu_ps(m.as_mut_ptr(), _mm256_mul_ps(lane_sums8(*s), inv));
-        }
-        for i in 0..n {
-            let m = _mm512_set1_ps(mean[i / ROWS][i % ROWS]);
-            sums[i / ROWS][i % ROWS] = pair_tree(std::array::from_fn(|c| {
-                let d = _mm512_sub_ps(_mm512_loadu_ps(ap.add(i * H + 16 * c)), m);
-                _mm512_mul_ps(d, d)
-            }));
-        }
-        let mut s = [[0.0f32; 8]; G];
-        for (g, (sg, sums)) in s.iter_mut().zip(&sums).enumerate() {
-            let var = _mm256_mul_ps(lane_sums8(*sums), inv);
-            let si = _mm256_div_ps(
-                _mm256_set1_ps(1.0),
-                _mm256_sqrt_ps(_mm256_add_ps(var, _mm256_set1_ps(eps))),
-            );
-            _mm256_storeu_ps(sg.as_mut_ptr(), si);
-            // This tile's rows of `rstd` (a masked store: a copy would be a `memcpy` call).
-            let rows = n.saturating_sub(g * ROWS).min(ROWS);
-            if rows == 0 {
-                continue;
-            }
-            let first = _mm256_cmpgt_epi32(
-                _mm256_set1_epi32(rows as i32),
-                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-            );
-            _mm256_maskstore_ps(rstd.as_mut_ptr().add(g * ROWS), first, si);
-        }
-        let mut dots = [[_mm256_setzero_ps(); 8]; G];
-        for i in 0..n {
-            let (g, l) = (i / ROWS, i % ROWS);
-            let (m, sv) = (_mm512_set1_ps(mean[g][l]), _mm512_set1_ps(s[g][l]));
-            let acc = &mut dots[g][l];
-            for c in 0..Z {
-                let at = i * H + 16 * c;
-                let d = _mm512_sub_ps(_mm512_loadu_ps(ap.add(at)), m);
-                let nv = _mm512_mul_ps(d, sv);
-                _mm512_storeu_ps(xp.add(at), nv);
-                let (gm, b) = (
-                    _mm512_loadu_ps(gamma.as_ptr().add(16 * c)),
-                    _mm512_loadu_ps(beta.as_ptr().add(16 * c)),
-                );
-                let hv = _mm512_fmadd_ps(gm, nv, b);
-                _mm512_storeu_ps(hp.add(at), hv);
-                if let Some((w, _, _)) = &head {
-                    let ((h0, h1), (w0, w1)) =
-                        (halves(hv), halves(_mm512_loadu_ps(w.as_ptr().add(16 * c))));
-                    *acc = _mm256_fmadd_ps(h1, w1, _mm256_fmadd_ps(h0, w0, *acc));
-                }
-            }
-        }
-        if let Some((_, b, y)) = head {
-            for (g, dg) in dots.iter().enumerate() {
-                let mut d = [0.0f32; 8];
-                _mm256_storeu_ps(d.as_mut_ptr(), lane_sums8(*dg));
-                for (yi, di) in y.iter_mut().skip(g * ROWS).zip(d).take(ROWS) {
-                    *yi = di + b;
-                }
-            }
-        }
+        relu_norm_rows::<__m512, 2>(&[], 2 * ROWS, gamma, beta, eps, out, Some(summed))
     }
 
-    /// [`super::backward_moments`] with the rows in 16-lane registers: each row's sums still
-    /// add the 8-column blocks in order (a register's low half, then its high half).
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    unsafe fn backward_moments<const N: usize>(
-        gp: *mut f32,
-        xp: *const f32,
-        gamma: *const f32,
-        dgp: *mut f32,
-        dbp: *mut f32,
-    ) -> [(f32, f32); ROWS] {
-        let inv = (1.0 / H as f64) as f32;
-        let zero = _mm256_setzero_ps();
-        let (mut acc1, mut acc2) = ([zero; N], [zero; N]);
-        for c in 0..Z {
-            let at = 16 * c;
-            let gm = _mm512_loadu_ps(gamma.add(at));
-            let (mut dg, mut db) = (_mm512_loadu_ps(dgp.add(at)), _mm512_loadu_ps(dbp.add(at)));
-            for (i, (a1, a2)) in acc1.iter_mut().zip(&mut acc2).enumerate() {
-                let (gv, xv) = (
-                    _mm512_loadu_ps(gp.add(i * H + at)),
-                    _mm512_loadu_ps(xp.add(i * H + at)),
-                );
-                dg = _mm512_fmadd_ps(gv, xv, dg);
-                db = _mm512_add_ps(db, gv);
-                let gg = _mm512_mul_ps(gv, gm);
-                _mm512_storeu_ps(gp.add(i * H + at), gg);
-                let ((g0, g1), (q0, q1)) = (halves(gg), halves(_mm512_mul_ps(gg, xv)));
-                *a1 = _mm256_add_ps(_mm256_add_ps(*a1, g0), g1);
-                *a2 = _mm256_add_ps(_mm256_add_ps(*a2, q0), q1);
-            }
-            _mm512_storeu_ps(dgp.add(at), dg);
-            _mm512_storeu_ps(dbp.add(at), db);
-        }
-        let (mut v1, mut v2) = ([zero; 8], [zero; 8]);
-        v1[..N].copy_from_slice(&acc1);
-        v2[..N].copy_from_slice(&acc2);
-        let inv = _mm256_set1_ps(inv);
-        let (mut s1, mut s2) = ([0.0f32; 8], [0.0f32; 8]);
-        _mm256_storeu_ps(s1.as_mut_ptr(), _mm256_mul_ps(lane_sums8(v1), inv));
-        _mm256_storeu_ps(s2.as_mut_ptr(), _mm256_mul_ps(lane_sums8(v2), inv));
-        let mut m = [(0.0, 0.0); ROWS];
-        for (i, mi) in m.iter_mut().enumerate() {
-            *mi = (s1[i], s2[i]);
-        }
-        m
-    }
-
-    /// [`super::norm_relu_backward`] with the rows in 16-lane registers.
+    /// [`super::norm_relu_backward_rows`] on AVX-512.
     #[target_feature(enable = "avx512f")]
     #[inline]
     #[allow(clippy::too_many_arguments)] // reason: a row kernel
@@ -695,45 +547,7 @@ mod zmm {
         dbeta: &mut [f32],
         dz: &mut [f32],
     ) {
-        assert!(n <= ROWS && g.len() >= n * H && xhat.len() >= n * H && a.len() >= n * H);
-        assert!(rstd.len() >= n && dz.len() >= n * H && gamma.len() >= H);
-        assert!(dgamma.len() >= H && dbeta.len() >= H);
-        let zero = _mm512_setzero_ps();
-        let (dgp, dbp) = (dgamma.as_mut_ptr(), dbeta.as_mut_ptr());
-        let (gp, xp, gm) = (g.as_mut_ptr(), xhat.as_ptr(), gamma.as_ptr());
-        let moments = if n == ROWS {
-            backward_moments::<ROWS>(gp, xp, gm, dgp, dbp)
-        } else {
-            let mut m = [(0.0f32, 0.0f32); ROWS];
-            for (i, mi) in m.iter_mut().enumerate().take(n) {
-                *mi = backward_moments::<1>(gp.add(i * H), xp.add(i * H), gm, dgp, dbp)[0];
-            }
-            m
-        };
-        for (i, &(m1, m2)) in moments.iter().enumerate().take(n) {
-            let (gp, xp, ap, dp) = (
-                g.as_ptr().add(i * H),
-                xhat.as_ptr().add(i * H),
-                a.as_ptr().add(i * H),
-                dz.as_mut_ptr().add(i * H),
-            );
-            let (s, m1, neg_m2) = (
-                _mm512_set1_ps(rstd[i]),
-                _mm512_set1_ps(m1),
-                _mm512_set1_ps(-m2),
-            );
-            for c in 0..Z {
-                let at = 16 * c;
-                let inner = _mm512_fmadd_ps(
-                    _mm512_loadu_ps(xp.add(at)),
-                    neg_m2,
-                    _mm512_sub_ps(_mm512_loadu_ps(gp.add(at)), m1),
-                );
-                let v = _mm512_mul_ps(s, inner);
-                let alive = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(_mm512_loadu_ps(ap.add(at)), zero);
-                _mm512_storeu_ps(dp.add(at), _mm512_maskz_mov_ps(alive, v));
-            }
-        }
+        norm_relu_backward_rows::<__m512>(g, n, xhat, a, rstd, gamma, dgamma, dbeta, dz)
     }
 }
 
@@ -842,7 +656,7 @@ unsafe fn transpose(w: &[f32], wt: &mut [f32]) {
 /// of [`relu_norm`], from the accumulators while they are in registers:
 /// `a[i] = max(init + x[r0 + i] · w, 0)` (`a`:
 /// `ROWS × H`), and each row's lane-wise column tree `((c0 + c1) + (c2 + c3)) + ((c4 + c5) +
-/// (c6 + c7))` of [`column_tree`] (a 16-column step holds the pair `c2j`, `c2j+1`), in the
+/// (c6 + c7))` of [`Reg::row_tree`] (a 16-column step holds the pair `c2j`, `c2j+1`), in the
 /// first `ROWS` of the returned registers. The output tile never goes through memory before
 /// the LayerNorm reads it back.
 #[target_feature(enable = "avx2,fma")]
@@ -935,18 +749,6 @@ unsafe fn outer<const R: usize, const SUMS: bool>(
     }
 }
 
-/// The lane-wise sum of a row's eight columns as in [`super::tiles::row_sum`]:
-/// `((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7))`.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn column_tree(c: [__m256; V]) -> __m256 {
-    let add = |a, b| _mm256_add_ps(a, b);
-    add(
-        add(add(c[0], c[1]), add(c[2], c[3])),
-        add(add(c[4], c[5]), add(c[6], c[7])),
-    )
-}
-
 /// The sums of the eight lanes of each of `v[0..8]`, in one register (lane `i` for `v[i]`),
 /// associated as in [`crate::nn::lane_sum`] and [`super::tiles::row_sum`]:
 /// `((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7))`. Registers `i` and `i + 4` fold their
@@ -969,6 +771,367 @@ fn lane_sums8(v: [__m256; 8]) -> __m256 {
     _mm256_hadd_ps(_mm256_hadd_ps(f0, f1), _mm256_hadd_ps(f2, f3))
 }
 
+/// One register of a 64-wide row in the LayerNorm rows: 8 lanes (`__m256`, AVX2) or 16
+/// (`__m512`, AVX-512). The row kernels below are written once over it; each method is the one
+/// instruction (or fixed pair) it names, and every sum goes through [`Reg::row_tree`],
+/// [`Reg::add_to`] or [`Reg::fma_to`], which keep the 8-lane association (a 16-lane register's
+/// halves are two neighbouring 8-lane registers), so both widths give the same bits.
+///
+/// The methods have no target features of their own: they are inlined into the kernels, which
+/// are inlined into functions compiled for the width's instruction set.
+trait Reg: Copy {
+    /// Registers per 64-wide row.
+    const REGS: usize;
+    /// Lanes per register.
+    const LANES: usize;
+    unsafe fn load(p: *const f32) -> Self;
+    unsafe fn store(self, p: *mut f32);
+    unsafe fn splat(v: f32) -> Self;
+    unsafe fn add(self, o: Self) -> Self;
+    unsafe fn sub(self, o: Self) -> Self;
+    unsafe fn mul(self, o: Self) -> Self;
+    /// `self · b + c`, rounded once.
+    unsafe fn fma(self, b: Self, c: Self) -> Self;
+    /// `max(self, 0)` lane by lane (`self > 0 ? self : 0`, NaN included).
+    unsafe fn relu(self) -> Self;
+    /// `self` where `a > 0`, `+0` elsewhere (NaN in `a` included).
+    unsafe fn where_positive(self, a: Self) -> Self;
+    /// `acc + self`, 8 lanes at a time in column order.
+    unsafe fn add_to(self, acc: __m256) -> __m256;
+    /// `acc + self · w` (fused), 8 lanes at a time in column order.
+    unsafe fn fma_to(self, w: Self, acc: __m256) -> __m256;
+    /// The lane-wise column tree of a row's registers `r[..REGS]` as eight 8-lane columns
+    /// `((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7))` ([`super::tiles::row_sum`]).
+    unsafe fn row_tree(r: &[Self; 8]) -> __m256;
+}
+
+impl Reg for __m256 {
+    const REGS: usize = 8;
+    const LANES: usize = 8;
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        _mm256_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        _mm256_storeu_ps(p, self)
+    }
+    #[inline(always)]
+    unsafe fn splat(v: f32) -> Self {
+        _mm256_set1_ps(v)
+    }
+    #[inline(always)]
+    unsafe fn add(self, o: Self) -> Self {
+        _mm256_add_ps(self, o)
+    }
+    #[inline(always)]
+    unsafe fn sub(self, o: Self) -> Self {
+        _mm256_sub_ps(self, o)
+    }
+    #[inline(always)]
+    unsafe fn mul(self, o: Self) -> Self {
+        _mm256_mul_ps(self, o)
+    }
+    #[inline(always)]
+    unsafe fn fma(self, b: Self, c: Self) -> Self {
+        _mm256_fmadd_ps(self, b, c)
+    }
+    #[inline(always)]
+    unsafe fn relu(self) -> Self {
+        _mm256_max_ps(self, _mm256_setzero_ps())
+    }
+    #[inline(always)]
+    unsafe fn where_positive(self, a: Self) -> Self {
+        _mm256_and_ps(self, _mm256_cmp_ps::<_CMP_GT_OQ>(a, _mm256_setzero_ps()))
+    }
+    #[inline(always)]
+    unsafe fn add_to(self, acc: __m256) -> __m256 {
+        _mm256_add_ps(acc, self)
+    }
+    #[inline(always)]
+    unsafe fn fma_to(self, w: Self, acc: __m256) -> __m256 {
+        _mm256_fmadd_ps(self, w, acc)
+    }
+    #[inline(always)]
+    unsafe fn row_tree(c: &[Self; 8]) -> __m256 {
+        let add = |a, b| _mm256_add_ps(a, b);
+        add(
+            add(add(c[0], c[1]), add(c[2], c[3])),
+            add(add(c[4], c[5]), add(c[6], c[7])),
+        )
+    }
+}
+
+impl Reg for __m512 {
+    const REGS: usize = 4;
+    const LANES: usize = 16;
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        _mm512_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        _mm512_storeu_ps(p, self)
+    }
+    #[inline(always)]
+    unsafe fn splat(v: f32) -> Self {
+        _mm512_set1_ps(v)
+    }
+    #[inline(always)]
+    unsafe fn add(self, o: Self) -> Self {
+        _mm512_add_ps(self, o)
+    }
+    #[inline(always)]
+    unsafe fn sub(self, o: Self) -> Self {
+        _mm512_sub_ps(self, o)
+    }
+    #[inline(always)]
+    unsafe fn mul(self, o: Self) -> Self {
+        _mm512_mul_ps(self, o)
+    }
+    #[inline(always)]
+    unsafe fn fma(self, b: Self, c: Self) -> Self {
+        _mm512_fmadd_ps(self, b, c)
+    }
+    #[inline(always)]
+    unsafe fn relu(self) -> Self {
+        _mm512_max_ps(self, _mm512_setzero_ps())
+    }
+    #[inline(always)]
+    unsafe fn where_positive(self, a: Self) -> Self {
+        let alive = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(a, _mm512_setzero_ps());
+        _mm512_maskz_mov_ps(alive, self)
+    }
+    #[inline(always)]
+    unsafe fn add_to(self, acc: __m256) -> __m256 {
+        let (lo, hi) = zmm::halves(self);
+        _mm256_add_ps(_mm256_add_ps(acc, lo), hi)
+    }
+    #[inline(always)]
+    unsafe fn fma_to(self, w: Self, acc: __m256) -> __m256 {
+        let ((h0, h1), (w0, w1)) = (zmm::halves(self), zmm::halves(w));
+        _mm256_fmadd_ps(h1, w1, _mm256_fmadd_ps(h0, w0, acc))
+    }
+    #[inline(always)]
+    unsafe fn row_tree(c: &[Self; 8]) -> __m256 {
+        let p: [__m256; 4] = std::array::from_fn(|i| {
+            let (lo, hi) = zmm::halves(c[i]);
+            _mm256_add_ps(lo, hi)
+        });
+        _mm256_add_ps(_mm256_add_ps(p[0], p[1]), _mm256_add_ps(p[2], p[3]))
+    }
+}
+
+/// [`super::tiles::relu_norm_rows`] for `n ≤ G·ROWS` rows in `G` tiles of up to [`ROWS`] rows
+/// (tile `g` holds rows `g·ROWS..`): `z` (`n × H`) in, or with `summed` the rows already in
+/// `a` and each row's first-stage tree in lane `i % ROWS` of its tile's register; `a`, `xhat`,
+/// `h` (`n × H`) and `rstd` (`n`) out; with `head = (w, b, y)`, also `y[i] = dot(h[i], w) + b`.
+///
+/// Staged over the rows like the portable version, and each stage's per-row scalars (mean,
+/// variance, `1/σ`, head output) are computed for a tile's rows in one register: one square
+/// root and one division per tile instead of one per row, and the tiles' chains of reductions,
+/// square root and division run side by side. The third stage centres the rows again rather
+/// than reloading them (fewer stores).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)] // reason: a row kernel
+unsafe fn relu_norm_rows<R: Reg, const G: usize>(
+    z: &[f32],
+    n: usize,
+    gamma: &[f32],
+    beta: &[f32],
+    eps: f32,
+    out: RowsOut<'_>,
+    summed: Option<[[__m256; 8]; G]>,
+) {
+    let RowsOut {
+        a,
+        xhat,
+        rstd,
+        h,
+        head,
+    } = out;
+    assert!(summed.is_some() || z.len() >= n * H);
+    assert!(n <= G * ROWS && gamma.len() >= H && beta.len() >= H);
+    assert!(a.len() >= n * H && xhat.len() >= n * H && h.len() >= n * H && rstd.len() >= n);
+    assert!(head
+        .as_ref()
+        .is_none_or(|(w, _, y)| w.len() >= H && y.len() >= n));
+    let inv = _mm256_set1_ps((1.0 / H as f64) as f32);
+    let (zp, ap, xp, hp) = (
+        z.as_ptr(),
+        a.as_mut_ptr(),
+        xhat.as_mut_ptr(),
+        h.as_mut_ptr(),
+    );
+    let at = |i: usize, c: usize| i * H + c * R::LANES;
+    // Row `i` is lane `i % ROWS` of tile `i / ROWS`; rows past `n` stay zero: their lanes are
+    // computed and dropped.
+    let mut sums = summed.unwrap_or([[_mm256_setzero_ps(); 8]; G]);
+    for i in 0..if summed.is_some() { 0 } else { n } {
+        let mut v = [R::splat(0.0); 8];
+        for (c, vc) in v.iter_mut().enumerate().take(R::REGS) {
+            *vc = R::load(zp.add(at(i, c))).relu();
+            vc.store(ap.add(at(i, c)));
+        }
+        sums[i / ROWS][i % ROWS] = R::row_tree(&v);
+    }
+    let mut mean = [[0.0f32; 8]; G];
+    for (m, s) in mean.iter_mut().zip(&sums) {
+        _mm256_storeu_ps(m.as_mut_ptr(), _mm256_mul_ps(lane_sums8(*s), inv));
+    }
+    for i in 0..n {
+        let m = R::splat(mean[i / ROWS][i % ROWS]);
+        let mut sq = [R::splat(0.0); 8];
+        for (c, q) in sq.iter_mut().enumerate().take(R::REGS) {
+            let d = R::load(ap.add(at(i, c))).sub(m);
+            *q = d.mul(d);
+        }
+        sums[i / ROWS][i % ROWS] = R::row_tree(&sq);
+    }
+    let mut s = [[0.0f32; 8]; G];
+    for (g, (sg, sums)) in s.iter_mut().zip(&sums).enumerate() {
+        let var = _mm256_mul_ps(lane_sums8(*sums), inv);
+        let si = _mm256_div_ps(
+            _mm256_set1_ps(1.0),
+            _mm256_sqrt_ps(_mm256_add_ps(var, _mm256_set1_ps(eps))),
+        );
+        _mm256_storeu_ps(sg.as_mut_ptr(), si);
+        let rows = n.saturating_sub(g * ROWS).min(ROWS);
+        if rows == 0 {
+            continue;
+        }
+        // This tile's rows of `rstd` (a masked store: a copy would be a `memcpy` call).
+        let first = _mm256_cmpgt_epi32(
+            _mm256_set1_epi32(rows as i32),
+            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+        );
+        _mm256_maskstore_ps(rstd.as_mut_ptr().add(g * ROWS), first, si);
+    }
+    let mut dots = [[_mm256_setzero_ps(); 8]; G];
+    for i in 0..n {
+        let (g, l) = (i / ROWS, i % ROWS);
+        let (m, sv) = (R::splat(mean[g][l]), R::splat(s[g][l]));
+        let acc = &mut dots[g][l];
+        for c in 0..R::REGS {
+            let nv = R::load(ap.add(at(i, c))).sub(m).mul(sv);
+            nv.store(xp.add(at(i, c)));
+            let (gm, b) = (
+                R::load(gamma.as_ptr().add(c * R::LANES)),
+                R::load(beta.as_ptr().add(c * R::LANES)),
+            );
+            let hv = gm.fma(nv, b);
+            hv.store(hp.add(at(i, c)));
+            if let Some((w, _, _)) = &head {
+                // `dot`'s operations: eight lanes of fused multiply-adds over the columns in order.
+                *acc = hv.fma_to(R::load(w.as_ptr().add(c * R::LANES)), *acc);
+            }
+        }
+    }
+    if let Some((_, b, y)) = head {
+        for (g, dg) in dots.iter().enumerate() {
+            let mut d = [0.0f32; 8];
+            _mm256_storeu_ps(d.as_mut_ptr(), lane_sums8(*dg));
+            for (yi, di) in y.iter_mut().skip(g * ROWS).zip(d).take(ROWS) {
+                *yi = di + b;
+            }
+        }
+    }
+}
+
+/// The first stage of [`norm_relu_backward_rows`] for `N` rows (`g`, `xhat`: `N × H`):
+/// accumulates `∂γ += g ⊙ x̂`, `∂β += g` in row order, overwrites `g` with `g ⊙ γ`, and returns
+/// each row's `(mean(g ⊙ γ), mean(g ⊙ γ ⊙ x̂))` with [`crate::nn::lane_sum`]'s association. It
+/// runs column block by column block over the rows, so `∂γ` and `∂β` are loaded and stored once
+/// per tile (not once per row) and the rows' sums grow side by side.
+#[inline(always)]
+unsafe fn backward_moments<R: Reg, const N: usize>(
+    gp: *mut f32,
+    xp: *const f32,
+    gamma: *const f32,
+    dgp: *mut f32,
+    dbp: *mut f32,
+) -> [(f32, f32); ROWS] {
+    let inv = (1.0 / H as f64) as f32;
+    let zero = _mm256_setzero_ps();
+    let (mut acc1, mut acc2) = ([zero; N], [zero; N]);
+    for c in 0..R::REGS {
+        let at = c * R::LANES;
+        let gm = R::load(gamma.add(at));
+        let (mut dg, mut db) = (R::load(dgp.add(at)), R::load(dbp.add(at)));
+        for (i, (a1, a2)) in acc1.iter_mut().zip(&mut acc2).enumerate() {
+            let (gv, xv) = (R::load(gp.add(i * H + at)), R::load(xp.add(i * H + at)));
+            dg = gv.fma(xv, dg);
+            db = db.add(gv);
+            let gg = gv.mul(gm);
+            gg.store(gp.add(i * H + at));
+            *a1 = gg.add_to(*a1);
+            *a2 = gg.mul(xv).add_to(*a2);
+        }
+        dg.store(dgp.add(at));
+        db.store(dbp.add(at));
+    }
+    let (mut v1, mut v2) = ([zero; 8], [zero; 8]);
+    v1[..N].copy_from_slice(&acc1);
+    v2[..N].copy_from_slice(&acc2);
+    let inv = _mm256_set1_ps(inv);
+    let (mut s1, mut s2) = ([0.0f32; 8], [0.0f32; 8]);
+    _mm256_storeu_ps(s1.as_mut_ptr(), _mm256_mul_ps(lane_sums8(v1), inv));
+    _mm256_storeu_ps(s2.as_mut_ptr(), _mm256_mul_ps(lane_sums8(v2), inv));
+    let mut m = [(0.0, 0.0); ROWS];
+    for (i, mi) in m.iter_mut().enumerate() {
+        *mi = (s1[i], s2[i]);
+    }
+    m
+}
+
+/// [`super::tiles::norm_relu_backward_rows`] for `n ≤ ROWS` rows: `g` (`n × H`, the gradient
+/// of the block output, overwritten), the saved `xhat`, `a` (`n × H`) and `rstd` (`n`) in;
+/// `dgamma`, `dbeta` accumulated; `dz` (`n × H`) out.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)] // reason: a row kernel
+unsafe fn norm_relu_backward_rows<R: Reg>(
+    g: &mut [f32],
+    n: usize,
+    xhat: &[f32],
+    a: &[f32],
+    rstd: &[f32],
+    gamma: &[f32],
+    dgamma: &mut [f32],
+    dbeta: &mut [f32],
+    dz: &mut [f32],
+) {
+    assert!(n <= ROWS && g.len() >= n * H && xhat.len() >= n * H && a.len() >= n * H);
+    assert!(rstd.len() >= n && dz.len() >= n * H && gamma.len() >= H);
+    assert!(dgamma.len() >= H && dbeta.len() >= H);
+    let (dgp, dbp) = (dgamma.as_mut_ptr(), dbeta.as_mut_ptr());
+    let (gp, xp, gm) = (g.as_mut_ptr(), xhat.as_ptr(), gamma.as_ptr());
+    let moments = if n == ROWS {
+        backward_moments::<R, ROWS>(gp, xp, gm, dgp, dbp)
+    } else {
+        let mut m = [(0.0f32, 0.0f32); ROWS];
+        for (i, mi) in m.iter_mut().enumerate().take(n) {
+            *mi = backward_moments::<R, 1>(gp.add(i * H), xp.add(i * H), gm, dgp, dbp)[0];
+        }
+        m
+    };
+    for (i, &(m1, m2)) in moments.iter().enumerate().take(n) {
+        let (gp, xp, ap, dp) = (
+            g.as_ptr().add(i * H),
+            xhat.as_ptr().add(i * H),
+            a.as_ptr().add(i * H),
+            dz.as_mut_ptr().add(i * H),
+        );
+        let (s, m1, neg_m2) = (R::splat(rstd[i]), R::splat(m1), R::splat(-m2));
+        for c in 0..R::REGS {
+            let at = c * R::LANES;
+            let inner = R::load(xp.add(at)).fma(neg_m2, R::load(gp.add(at)).sub(m1));
+            s.mul(inner)
+                .where_positive(R::load(ap.add(at)))
+                .store(dp.add(at));
+        }
+    }
+}
+
 /// Rows `r0..r0 + n` of a block's outputs ([`BlockOut`]) as `f32`: `a`, `xhat`, `h`
 /// (`n × H`), `rstd` (`n`) and, for a fused head, `(w, b, y)`.
 pub(crate) struct RowsOut<'b> {
@@ -980,38 +1143,6 @@ pub(crate) struct RowsOut<'b> {
 }
 
 impl<'b> RowsOut<'b> {
-    /// The first `rows` rows and the rest.
-    #[inline(always)]
-    fn split_at(self, rows: usize) -> (Self, Self) {
-        let (a0, a1) = self.a.split_at_mut(rows * H);
-        let (x0, x1) = self.xhat.split_at_mut(rows * H);
-        let (s0, s1) = self.rstd.split_at_mut(rows);
-        let (h0, h1) = self.h.split_at_mut(rows * H);
-        let (hd0, hd1) = match self.head {
-            Some((w, b, y)) => {
-                let (y0, y1) = y.split_at_mut(rows);
-                (Some((w, b, y0)), Some((w, b, y1)))
-            }
-            None => (None, None),
-        };
-        (
-            Self {
-                a: a0,
-                xhat: x0,
-                rstd: s0,
-                h: h0,
-                head: hd0,
-            },
-            Self {
-                a: a1,
-                xhat: x1,
-                rstd: s1,
-                h: h1,
-                head: hd1,
-            },
-        )
-    }
-
     /// `None` unless `T` is `f32`.
     #[inline(always)]
     fn of<T: Real>(out: &'b mut BlockOut<'_, T>, r0: usize, n: usize) -> Option<Self> {
@@ -1034,13 +1165,7 @@ impl<'b> RowsOut<'b> {
     }
 }
 
-/// [`super::tiles::relu_norm_rows`] for `n ≤ ROWS` rows: `z` (`n × H`) in, `a`, `xhat`, `h`
-/// (`n × H`) and `rstd` (`n`) out; with `head = (w, b, y)`, also `y[i] = dot(h[i], w) + b`.
-///
-/// Staged over the rows like the portable version, and each stage's per-row scalars (mean,
-/// variance, `1/σ`, head output) are computed for all the rows in one register: one square
-/// root and one division per tile instead of one per row, which was the forward's critical
-/// path. The third stage centres the rows again rather than reloading them (fewer stores).
+/// [`relu_norm_rows`] on AVX2, one tile.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 unsafe fn relu_norm(
@@ -1052,148 +1177,23 @@ unsafe fn relu_norm(
     out: RowsOut<'_>,
     summed: Option<[__m256; 8]>,
 ) {
-    let RowsOut {
-        a,
-        xhat,
-        rstd,
-        h,
-        head,
-    } = out;
-    assert!(summed.is_some() || z.len() >= n * H);
-    assert!(n <= ROWS && gamma.len() >= H && beta.len() >= H);
-    assert!(a.len() >= n * H && xhat.len() >= n * H && h.len() >= n * H && rstd.len() >= n);
-    assert!(head
-        .as_ref()
-        .is_none_or(|(w, _, y)| w.len() >= H && y.len() >= n));
-    let inv = _mm256_set1_ps((1.0 / H as f64) as f32);
-    let zero = _mm256_setzero_ps();
-    let (zp, ap, xp, hp) = (
-        z.as_ptr(),
-        a.as_mut_ptr(),
-        xhat.as_mut_ptr(),
-        h.as_mut_ptr(),
-    );
-    // Rows past `n` stay zero: their lanes are computed and dropped.
-    let mut sums = summed.unwrap_or([zero; 8]);
-    for (i, s) in sums
-        .iter_mut()
-        .enumerate()
-        .take(if summed.is_some() { 0 } else { n })
-    {
-        let mut v = [zero; V];
-        for (c, vc) in v.iter_mut().enumerate() {
-            *vc = _mm256_max_ps(_mm256_loadu_ps(zp.add(i * H + 8 * c)), zero);
-            _mm256_storeu_ps(ap.add(i * H + 8 * c), *vc);
-        }
-        *s = column_tree(v);
-    }
-    let mut mean = [0.0f32; 8];
-    _mm256_storeu_ps(mean.as_mut_ptr(), _mm256_mul_ps(lane_sums8(sums), inv));
-    for (i, s) in sums.iter_mut().enumerate().take(n) {
-        let m = _mm256_set1_ps(mean[i]);
-        let mut sq = [zero; V];
-        for (c, q) in sq.iter_mut().enumerate() {
-            let d = _mm256_sub_ps(_mm256_loadu_ps(ap.add(i * H + 8 * c)), m);
-            *q = _mm256_mul_ps(d, d);
-        }
-        *s = column_tree(sq);
-    }
-    let var = _mm256_mul_ps(lane_sums8(sums), inv);
-    let si = _mm256_div_ps(
-        _mm256_set1_ps(1.0),
-        _mm256_sqrt_ps(_mm256_add_ps(var, _mm256_set1_ps(eps))),
-    );
-    let mut s = [0.0f32; 8];
-    _mm256_storeu_ps(s.as_mut_ptr(), si);
-    // The first `n` lanes (a masked store: a copy of `n` values would be a `memcpy` call).
-    let first_n = _mm256_cmpgt_epi32(
-        _mm256_set1_epi32(n as i32),
-        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-    );
-    _mm256_maskstore_ps(rstd.as_mut_ptr(), first_n, si);
-    let mut dots = [zero; 8];
-    for (i, acc) in dots.iter_mut().enumerate().take(n) {
-        let (m, sv) = (_mm256_set1_ps(mean[i]), _mm256_set1_ps(s[i]));
-        for c in 0..V {
-            let at = i * H + 8 * c;
-            // The centred row again (one subtraction is cheaper than storing and reloading it).
-            let d = _mm256_sub_ps(_mm256_loadu_ps(ap.add(at)), m);
-            let nv = _mm256_mul_ps(d, sv);
-            _mm256_storeu_ps(xp.add(at), nv);
-            let (g, b) = (
-                _mm256_loadu_ps(gamma.as_ptr().add(8 * c)),
-                _mm256_loadu_ps(beta.as_ptr().add(8 * c)),
-            );
-            let hv = _mm256_fmadd_ps(g, nv, b);
-            _mm256_storeu_ps(hp.add(at), hv);
-            if let Some((w, _, _)) = &head {
-                // `dot`'s operations: eight lanes of fused multiply-adds over the columns in order.
-                *acc = _mm256_fmadd_ps(hv, _mm256_loadu_ps(w.as_ptr().add(8 * c)), *acc);
-            }
-        }
-    }
-    if let Some((_, b, y)) = head {
-        let mut d = [0.0f32; 8];
-        _mm256_storeu_ps(d.as_mut_ptr(), lane_sums8(dots));
-        for (yi, di) in y.iter_mut().zip(d).take(n) {
-            *yi = di + b;
-        }
-    }
+    relu_norm_rows::<__m256, 1>(z, n, gamma, beta, eps, out, summed.map(|s| [s]))
 }
 
-/// The first stage of [`norm_relu_backward`] for `N` rows (`g`, `xhat`: `N × H`): accumulates
-/// `∂γ += g ⊙ x̂`, `∂β += g` in row order, overwrites `g` with `g ⊙ γ`, and returns each row's
-/// `(mean(g ⊙ γ), mean(g ⊙ γ ⊙ x̂))` with [`crate::nn::lane_sum`]'s association. It runs
-/// column block by column block over the rows, so `∂γ` and `∂β` are loaded and stored once per
-/// tile (not once per row) and the rows' sums grow side by side.
+/// [`relu_norm_rows`] on AVX2, two tiles side by side.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn backward_moments<const N: usize>(
-    gp: *mut f32,
-    xp: *const f32,
-    gamma: *const f32,
-    dgp: *mut f32,
-    dbp: *mut f32,
-) -> [(f32, f32); ROWS] {
-    let inv = (1.0 / H as f64) as f32;
-    let zero = _mm256_setzero_ps();
-    let (mut acc1, mut acc2) = ([zero; N], [zero; N]);
-    for c in 0..V {
-        let at = 8 * c;
-        let gm = _mm256_loadu_ps(gamma.add(at));
-        let (mut dg, mut db) = (_mm256_loadu_ps(dgp.add(at)), _mm256_loadu_ps(dbp.add(at)));
-        for (i, (a1, a2)) in acc1.iter_mut().zip(&mut acc2).enumerate() {
-            let (gv, xv) = (
-                _mm256_loadu_ps(gp.add(i * H + at)),
-                _mm256_loadu_ps(xp.add(i * H + at)),
-            );
-            dg = _mm256_fmadd_ps(gv, xv, dg);
-            db = _mm256_add_ps(db, gv);
-            let gg = _mm256_mul_ps(gv, gm);
-            _mm256_storeu_ps(gp.add(i * H + at), gg);
-            *a1 = _mm256_add_ps(*a1, gg);
-            *a2 = _mm256_add_ps(*a2, _mm256_mul_ps(gg, xv));
-        }
-        _mm256_storeu_ps(dgp.add(at), dg);
-        _mm256_storeu_ps(dbp.add(at), db);
-    }
-    let (mut v1, mut v2) = ([zero; 8], [zero; 8]);
-    v1[..N].copy_from_slice(&acc1);
-    v2[..N].copy_from_slice(&acc2);
-    let inv = _mm256_set1_ps(inv);
-    let (mut s1, mut s2) = ([0.0f32; 8], [0.0f32; 8]);
-    _mm256_storeu_ps(s1.as_mut_ptr(), _mm256_mul_ps(lane_sums8(v1), inv));
-    _mm256_storeu_ps(s2.as_mut_ptr(), _mm256_mul_ps(lane_sums8(v2), inv));
-    let mut m = [(0.0, 0.0); ROWS];
-    for (i, mi) in m.iter_mut().enumerate() {
-        *mi = (s1[i], s2[i]);
-    }
-    m
+unsafe fn relu_norm_pair(
+    gamma: &[f32],
+    beta: &[f32],
+    eps: f32,
+    out: RowsOut<'_>,
+    summed: [[__m256; 8]; 2],
+) {
+    relu_norm_rows::<__m256, 2>(&[], 2 * ROWS, gamma, beta, eps, out, Some(summed))
 }
 
-/// [`super::tiles::norm_relu_backward_rows`] for `n` rows: `g` (`n × H`, the gradient of the block output,
-/// overwritten), the saved `xhat`, `a` (`n × H`) and `rstd` (`n`) in; `dgamma`, `dbeta`
-/// accumulated; `dz` (`n × H`) out.
+/// [`norm_relu_backward_rows`] on AVX2.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 #[allow(clippy::too_many_arguments)] // reason: a row kernel
@@ -1208,45 +1208,7 @@ unsafe fn norm_relu_backward(
     dbeta: &mut [f32],
     dz: &mut [f32],
 ) {
-    assert!(n <= ROWS && g.len() >= n * H && xhat.len() >= n * H && a.len() >= n * H);
-    assert!(rstd.len() >= n && dz.len() >= n * H && gamma.len() >= H);
-    assert!(dgamma.len() >= H && dbeta.len() >= H);
-    let zero = _mm256_setzero_ps();
-    let (dgp, dbp) = (dgamma.as_mut_ptr(), dbeta.as_mut_ptr());
-    let (gp, xp, gm) = (g.as_mut_ptr(), xhat.as_ptr(), gamma.as_ptr());
-    let moments = if n == ROWS {
-        backward_moments::<ROWS>(gp, xp, gm, dgp, dbp)
-    } else {
-        let mut m = [(0.0f32, 0.0f32); ROWS];
-        for (i, mi) in m.iter_mut().enumerate().take(n) {
-            *mi = backward_moments::<1>(gp.add(i * H), xp.add(i * H), gm, dgp, dbp)[0];
-        }
-        m
-    };
-    for (i, &(m1, m2)) in moments.iter().enumerate().take(n) {
-        let (gp, xp, ap, dp) = (
-            g.as_ptr().add(i * H),
-            xhat.as_ptr().add(i * H),
-            a.as_ptr().add(i * H),
-            dz.as_mut_ptr().add(i * H),
-        );
-        let (s, m1, neg_m2) = (
-            _mm256_set1_ps(rstd[i]),
-            _mm256_set1_ps(m1),
-            _mm256_set1_ps(-m2),
-        );
-        for c in 0..V {
-            let at = 8 * c;
-            let inner = _mm256_fmadd_ps(
-                _mm256_loadu_ps(xp.add(at)),
-                neg_m2,
-                _mm256_sub_ps(_mm256_loadu_ps(gp.add(at)), m1),
-            );
-            let v = _mm256_mul_ps(s, inner);
-            let alive = _mm256_cmp_ps::<_CMP_GT_OQ>(_mm256_loadu_ps(ap.add(at)), zero);
-            _mm256_storeu_ps(dp.add(at), _mm256_and_ps(v, alive));
-        }
-    }
+    norm_relu_backward_rows::<__m256>(g, n, xhat, a, rstd, gamma, dgamma, dbeta, dz)
 }
 
 /// [`TileKernels::outer_acc`] (and, with `sums`, [`TileKernels::outer_acc_sums`]) over blocks
