@@ -15,15 +15,14 @@
 //!   non-zero entries of `dz` only ([`affine_sparse`]): the ReLU zeroed about half of them.
 //!   `Wᵀ` is built by 8 × 8 register transposes. On AVX-512 a row has only four accumulators,
 //!   too few to hide the multiply-adds' latency, so up to three rows take their terms in turn.
-//! - **LayerNorm rows.** A 64-wide row is eight 8-lane registers; the reductions are written
-//!   with the exact association of the portable versions: [`super::tiles::row_sum`] forward
-//!   (the eight registers as a balanced tree) and [`crate::nn::lane_sum`] backward (eight lanes
-//!   along the row), each then `((0+4)+(1+5))+((2+6)+(3+7))` across the lanes. The last step is
-//!   done for a tile's rows at once ([`lane_sums8`]), and so are the forward's square root and
-//!   division, in one register. The AVX-512 versions hold a row in four 16-lane registers and
-//!   add each register's two halves where the AVX2 versions add two neighbouring registers, so
-//!   the sums are the same; the forward runs two tiles' chains of reductions, square root and
-//!   division side by side.
+//! - **LayerNorm rows**, written once over the register type ([`Reg`]: eight 8-lane or four
+//!   16-lane registers per 64-wide row). The reductions keep the exact association of the
+//!   portable versions: [`super::tiles::row_sum`] forward (the eight 8-lane columns as a
+//!   balanced tree) and [`crate::nn::lane_sum`] backward (eight lanes along the row), each then
+//!   `((0+4)+(1+5))+((2+6)+(3+7))` across the lanes; a 16-lane register's halves stand for two
+//!   neighbouring 8-lane ones. The last step is done for a tile's rows at once
+//!   ([`lane_sums8`]), and so are the forward's square root and division, in one register; the
+//!   forward runs two tiles' chains of reductions, square root and division side by side.
 //!
 //! The rows are read and written on cache lines: `MlpCache`'s buffers are 64-byte aligned
 //! (`nn::aligned`), so no access straddles two lines.
