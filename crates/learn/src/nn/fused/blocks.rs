@@ -127,22 +127,12 @@ pub(crate) fn head_backward<T: Real, P: TileKernels>(
     transpose(head.weights(grads), dwt);
     let bias_at = head.offset + H * o;
     dbias.copy_from_slice(&grads[bias_at..bias_at + o]);
-    // ∂Wᵀ += doutᵀ · h and ∂b += Σ_rows dout, each over the rows in order.
-    if o == 1 {
-        // One output: the whole row of ∂Wᵀ in registers, eight independent chains (a 16-column
-        // tile would wait on two), and ∂b's chain beside them rather than in a loop of its own
-        // (each waited on its adds' latency).
-        let d: &mut [T; H] = (&mut dwt[..H]).try_into().expect("a row of H values");
-        let (mut acc, mut db) = (*d, dbias[0]);
-        for (r, &g) in dout[..rows].iter().enumerate() {
-            let hr = row(last.h, r);
-            for j in 0..H {
-                acc[j] = g.mul_add(hr[j], acc[j]);
-            }
-            db += g;
-        }
-        (*d, dbias[0]) = (acc, db);
-    } else {
+    // ∂Wᵀ += doutᵀ · h and ∂b += Σ_rows dout, each over the rows in order. With one output
+    // the whole row of ∂Wᵀ stays in registers (eight independent chains; a 16-column tile would
+    // wait on two) with ∂b's chain beside it, and both run in the loop over the rows' tiles
+    // below, so their latency hides behind the LayerNorm's backward pass.
+    let single = o == 1;
+    if !single {
         outer_acc::<T, 16>(dout, o, last.h, rows, dwt);
         for (c, db) in dbias.iter_mut().enumerate() {
             for r in 0..rows {
@@ -150,6 +140,11 @@ pub(crate) fn head_backward<T: Real, P: TileKernels>(
             }
         }
     }
+    let (mut acc, mut dbias0): ([T; H], T) = if single {
+        (dwt[..H].try_into().expect("a row of H values"), dbias[0])
+    } else {
+        ([T::ZERO; H], T::ZERO)
+    };
     let (gamma, _) = gamma_beta(norm, params);
     let (mut dg, mut db) = load_norm_grads(norm, grads);
     let mut dh = [[T::ZERO; H]; ROWS];
@@ -158,6 +153,13 @@ pub(crate) fn head_backward<T: Real, P: TileKernels>(
         for (i, dhi) in dh.iter_mut().take(n).enumerate() {
             let r = r0 + i;
             let d0 = dout[r * o];
+            if single {
+                let hr = row(last.h, r);
+                for j in 0..H {
+                    acc[j] = d0.mul_add(hr[j], acc[j]);
+                }
+                dbias0 += d0;
+            }
             let w0 = row(wt, 0);
             for j in 0..H {
                 dhi[j] = d0 * w0[j];
@@ -170,6 +172,10 @@ pub(crate) fn head_backward<T: Real, P: TileKernels>(
             }
         }
         p.norm_relu_backward(&mut dh[..n], &last, r0, gamma, &mut dg, &mut db, dz);
+    }
+    if single {
+        dwt[..H].copy_from_slice(&acc);
+        dbias[0] = dbias0;
     }
     store_norm_grads(norm, grads, &dg, &db);
     for (i, wr) in head.weights_mut(grads).chunks_exact_mut(o).enumerate() {
