@@ -321,3 +321,37 @@ fn train_csv_values_are_sane_and_agree_with_the_checkpoint_and_stdout() {
         );
     }
 }
+
+/// The same run with the kernels capped at each instruction set (`IOVMARKET_ISA`; a cap above
+/// what the CPU has falls back to what it has) trains bit-identical networks.
+#[test]
+fn every_instruction_set_trains_the_same_bits() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs: Vec<String> = ["portable", "avx2", "avx512"]
+        .iter()
+        .map(|isa| {
+            let out = dir.path().join(isa);
+            let mut args = vec!["train", "--out", out.to_str().unwrap(), "--epochs", "2"];
+            args.extend_from_slice(&SMALL);
+            let o = std::process::Command::new(env!("CARGO_BIN_EXE_iovmarket"))
+                .env("IOVMARKET_ISA", isa)
+                .args(&args)
+                .output()
+                .expect("binary runs");
+            assert!(o.status.success(), "{isa}: {}", stderr(&o));
+            let s = iovmarket_learn::Snapshot::load(&out.join("checkpoint.ckpt")).unwrap();
+            // The curve holds timings; everything trained is compared, to the last bit (JSON
+            // writes each float exactly, -0 included).
+            serde_json::to_string(&(
+                &s.policy,
+                &s.actor_adam,
+                &s.critic,
+                &s.critic_adam,
+                &s.value_norm,
+            ))
+            .unwrap()
+        })
+        .collect();
+    assert!(runs[0] == runs[1], "portable and avx2 differ");
+    assert!(runs[0] == runs[2], "portable and avx512 differ");
+}
