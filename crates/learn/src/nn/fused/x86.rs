@@ -86,9 +86,13 @@ impl Avx512 {
     }
 }
 
-/// The three matrix products of the kernels at one vector width. Each output element sees the
-/// same operations in the same order at every width.
+/// The kernels at one vector width: its three matrix products, and the register type its
+/// LayerNorm rows run on (the rows themselves are written once, [`relu_norm_rows`] and
+/// [`norm_relu_backward_rows`]). Each output element sees the same operations in the same
+/// order at every width.
 pub(crate) trait Products: Copy {
+    /// The register of the LayerNorm rows at this width.
+    type Reg: Reg;
     /// [`affine_relu`].
     ///
     /// # Safety
@@ -119,10 +123,11 @@ pub(crate) trait Products: Copy {
     /// # Safety
     /// As [`Products::affine_relu`].
     unsafe fn affine_sparse(x: &[f32], r0: usize, n: usize, w: &[f32], out: &mut [f32]);
-    /// [`relu_norm`].
+    /// [`relu_norm_rows`] for one tile.
     ///
     /// # Safety
     /// As [`Products::affine_relu`].
+    #[inline(always)]
     unsafe fn relu_norm(
         z: &[f32],
         n: usize,
@@ -131,13 +136,16 @@ pub(crate) trait Products: Copy {
         eps: f32,
         out: RowsOut<'_>,
         summed: Option<[__m256; 8]>,
-    );
-    /// Two tiles of [`affine_relu`] then [`relu_norm`], their LayerNorms side by side: rows
-    /// `r0..r0 + 2·ROWS` into `out` (those rows).
+    ) {
+        relu_norm_rows::<Self::Reg, 1>(z, n, gamma, beta, eps, out, summed.map(|s| [s]))
+    }
+    /// Two tiles of [`Products::affine_relu`] then [`relu_norm_rows`], their LayerNorms side
+    /// by side: rows `r0..r0 + 2·ROWS` into `out` (those rows).
     ///
     /// # Safety
     /// As [`Products::affine_relu`].
     #[allow(clippy::too_many_arguments)] // reason: a row kernel
+    #[inline(always)]
     unsafe fn affine_relu_norm_pair(
         x: &[f32],
         k: usize,
@@ -148,12 +156,20 @@ pub(crate) trait Products: Copy {
         beta: &[f32],
         eps: f32,
         out: RowsOut<'_>,
-    );
-    /// [`norm_relu_backward`].
+    ) {
+        let (a0, a1) = out.a.split_at_mut(ROWS * H);
+        let sums = [
+            Self::affine_relu(x, k, r0, w, init, a0),
+            Self::affine_relu(x, k, r0 + ROWS, w, init, a1),
+        ];
+        relu_norm_rows::<Self::Reg, 2>(&[], 2 * ROWS, gamma, beta, eps, out, Some(sums))
+    }
+    /// [`norm_relu_backward_rows`].
     ///
     /// # Safety
     /// As [`Products::affine_relu`].
     #[allow(clippy::too_many_arguments)] // reason: a row kernel
+    #[inline(always)]
     unsafe fn norm_relu_backward(
         g: &mut [f32],
         n: usize,
@@ -164,7 +180,9 @@ pub(crate) trait Products: Copy {
         dgamma: &mut [f32],
         dbeta: &mut [f32],
         dz: &mut [f32],
-    );
+    ) {
+        norm_relu_backward_rows::<Self::Reg>(g, n, xhat, a, rstd, gamma, dgamma, dbeta, dz)
+    }
 }
 
 /// Products in 8-lane AVX2 registers (`__m256`).
@@ -176,6 +194,7 @@ pub(crate) struct Ymm(());
 pub(crate) struct Zmm(());
 
 impl Products for Ymm {
+    type Reg = __m256;
     #[inline(always)]
     unsafe fn affine_relu(
         x: &[f32],
@@ -203,54 +222,10 @@ impl Products for Ymm {
     unsafe fn affine_sparse(x: &[f32], r0: usize, n: usize, w: &[f32], out: &mut [f32]) {
         affine_sparse(x, r0, n, w, out)
     }
-    #[inline(always)]
-    unsafe fn relu_norm(
-        z: &[f32],
-        n: usize,
-        gamma: &[f32],
-        beta: &[f32],
-        eps: f32,
-        out: RowsOut<'_>,
-        summed: Option<[__m256; 8]>,
-    ) {
-        relu_norm(z, n, gamma, beta, eps, out, summed)
-    }
-    #[inline(always)]
-    unsafe fn affine_relu_norm_pair(
-        x: &[f32],
-        k: usize,
-        r0: usize,
-        w: &[f32],
-        init: &[f32],
-        gamma: &[f32],
-        beta: &[f32],
-        eps: f32,
-        out: RowsOut<'_>,
-    ) {
-        let (a0, a1) = out.a.split_at_mut(ROWS * H);
-        let sums = [
-            affine_relu(x, k, r0, w, init, a0),
-            affine_relu(x, k, r0 + ROWS, w, init, a1),
-        ];
-        relu_norm_pair(gamma, beta, eps, out, sums)
-    }
-    #[inline(always)]
-    unsafe fn norm_relu_backward(
-        g: &mut [f32],
-        n: usize,
-        xhat: &[f32],
-        a: &[f32],
-        rstd: &[f32],
-        gamma: &[f32],
-        dgamma: &mut [f32],
-        dbeta: &mut [f32],
-        dz: &mut [f32],
-    ) {
-        norm_relu_backward(g, n, xhat, a, rstd, gamma, dgamma, dbeta, dz)
-    }
 }
 
 impl Products for Zmm {
+    type Reg = __m512;
     #[inline(always)]
     unsafe fn affine_relu(
         x: &[f32],
@@ -278,51 +253,6 @@ impl Products for Zmm {
     unsafe fn affine_sparse(x: &[f32], r0: usize, n: usize, w: &[f32], out: &mut [f32]) {
         zmm::affine_sparse(x, r0, n, w, out)
     }
-    #[inline(always)]
-    unsafe fn relu_norm(
-        z: &[f32],
-        n: usize,
-        gamma: &[f32],
-        beta: &[f32],
-        eps: f32,
-        out: RowsOut<'_>,
-        summed: Option<[__m256; 8]>,
-    ) {
-        zmm::relu_norm(z, n, gamma, beta, eps, out, summed)
-    }
-    #[inline(always)]
-    unsafe fn affine_relu_norm_pair(
-        x: &[f32],
-        k: usize,
-        r0: usize,
-        w: &[f32],
-        init: &[f32],
-        gamma: &[f32],
-        beta: &[f32],
-        eps: f32,
-        out: RowsOut<'_>,
-    ) {
-        let (a0, a1) = out.a.split_at_mut(ROWS * H);
-        let sums = [
-            zmm::affine_relu(x, k, r0, w, init, a0),
-            zmm::affine_relu(x, k, r0 + ROWS, w, init, a1),
-        ];
-        zmm::relu_norm_pair(gamma, beta, eps, out, sums)
-    }
-    #[inline(always)]
-    unsafe fn norm_relu_backward(
-        g: &mut [f32],
-        n: usize,
-        xhat: &[f32],
-        a: &[f32],
-        rstd: &[f32],
-        gamma: &[f32],
-        dgamma: &mut [f32],
-        dbeta: &mut [f32],
-        dz: &mut [f32],
-    ) {
-        zmm::norm_relu_backward(g, n, xhat, a, rstd, gamma, dgamma, dbeta, dz)
-    }
 }
 
 /// The products with 16-lane AVX-512 registers: a row of 64 columns is four registers, so a
@@ -336,7 +266,7 @@ mod zmm {
         _CMP_NEQ_UQ,
     };
 
-    use super::{norm_relu_backward_rows, relu_norm_rows, RowsOut, H, ROWS};
+    use super::{H, ROWS};
 
     /// Registers per 64-wide row.
     const Z: usize = H / 16;
@@ -502,52 +432,6 @@ mod zmm {
             }
         }
     }
-
-    /// [`super::relu_norm_rows`] on AVX-512, one tile.
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    pub(super) unsafe fn relu_norm(
-        z: &[f32],
-        n: usize,
-        gamma: &[f32],
-        beta: &[f32],
-        eps: f32,
-        out: RowsOut<'_>,
-        summed: Option<[__m256; 8]>,
-    ) {
-        relu_norm_rows::<__m512, 1>(z, n, gamma, beta, eps, out, summed.map(|s| [s]))
-    }
-
-    /// [`super::relu_norm_rows`] on AVX-512, two tiles side by side.
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    pub(super) unsafe fn relu_norm_pair(
-        gamma: &[f32],
-        beta: &[f32],
-        eps: f32,
-        out: RowsOut<'_>,
-        summed: [[__m256; 8]; 2],
-    ) {
-        relu_norm_rows::<__m512, 2>(&[], 2 * ROWS, gamma, beta, eps, out, Some(summed))
-    }
-
-    /// [`super::norm_relu_backward_rows`] on AVX-512.
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    #[allow(clippy::too_many_arguments)] // reason: a row kernel
-    pub(super) unsafe fn norm_relu_backward(
-        g: &mut [f32],
-        n: usize,
-        xhat: &[f32],
-        a: &[f32],
-        rstd: &[f32],
-        gamma: &[f32],
-        dgamma: &mut [f32],
-        dbeta: &mut [f32],
-        dz: &mut [f32],
-    ) {
-        norm_relu_backward_rows::<__m512>(g, n, xhat, a, rstd, gamma, dgamma, dbeta, dz)
-    }
 }
 
 /// The register tile of columns `j0..j0 + 16` of `init + x · w` for the [`ROWS`] rows at `xp`
@@ -652,7 +536,7 @@ unsafe fn transpose(w: &[f32], wt: &mut [f32]) {
 }
 
 /// The product `init + x[r0..r0 + ROWS] · w` ([`product_tile`]) followed by the first stage
-/// of [`relu_norm`], from the accumulators while they are in registers:
+/// of [`relu_norm_rows`], from the accumulators while they are in registers:
 /// `a[i] = max(init + x[r0 + i] · w, 0)` (`a`:
 /// `ROWS × H`), and each row's lane-wise column tree `((c0 + c1) + (c2 + c3)) + ((c4 + c5) +
 /// (c6 + c7))` of [`Reg::row_tree`] (a 16-column step holds the pair `c2j`, `c2j+1`), in the
@@ -778,7 +662,7 @@ fn lane_sums8(v: [__m256; 8]) -> __m256 {
 ///
 /// The methods have no target features of their own: they are inlined into the kernels, which
 /// are inlined into functions compiled for the width's instruction set.
-trait Reg: Copy {
+pub(crate) trait Reg: Copy {
     /// Registers per 64-wide row.
     const REGS: usize;
     /// Lanes per register.
@@ -1162,52 +1046,6 @@ impl<'b> RowsOut<'b> {
             head,
         })
     }
-}
-
-/// [`relu_norm_rows`] on AVX2, one tile.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-unsafe fn relu_norm(
-    z: &[f32],
-    n: usize,
-    gamma: &[f32],
-    beta: &[f32],
-    eps: f32,
-    out: RowsOut<'_>,
-    summed: Option<[__m256; 8]>,
-) {
-    relu_norm_rows::<__m256, 1>(z, n, gamma, beta, eps, out, summed.map(|s| [s]))
-}
-
-/// [`relu_norm_rows`] on AVX2, two tiles side by side.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-unsafe fn relu_norm_pair(
-    gamma: &[f32],
-    beta: &[f32],
-    eps: f32,
-    out: RowsOut<'_>,
-    summed: [[__m256; 8]; 2],
-) {
-    relu_norm_rows::<__m256, 2>(&[], 2 * ROWS, gamma, beta, eps, out, Some(summed))
-}
-
-/// [`norm_relu_backward_rows`] on AVX2.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-#[allow(clippy::too_many_arguments)] // reason: a row kernel
-unsafe fn norm_relu_backward(
-    g: &mut [f32],
-    n: usize,
-    xhat: &[f32],
-    a: &[f32],
-    rstd: &[f32],
-    gamma: &[f32],
-    dgamma: &mut [f32],
-    dbeta: &mut [f32],
-    dz: &mut [f32],
-) {
-    norm_relu_backward_rows::<__m256>(g, n, xhat, a, rstd, gamma, dgamma, dbeta, dz)
 }
 
 /// [`TileKernels::outer_acc`] (and, with `sums`, [`TileKernels::outer_acc_sums`]) over blocks
