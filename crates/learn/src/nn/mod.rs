@@ -37,6 +37,7 @@ mod linear;
 mod mlp;
 mod relu;
 pub mod simd;
+mod softplus;
 pub mod special;
 mod tanh;
 
@@ -50,6 +51,7 @@ pub use layer_norm::LayerNorm;
 pub use linear::Linear;
 pub use mlp::{Activation, Mlp, MlpCache};
 pub use relu::Relu;
+pub use softplus::{exp_neg, softplus_neg};
 pub use tanh::{fast_sigmoid, fast_tanh, Tanh};
 
 use std::fmt::Debug;

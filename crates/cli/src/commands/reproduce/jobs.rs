@@ -1,14 +1,18 @@
 //! The jobs of `reproduce`: each (reading, method, IoV count, seed) trains if the method learns
 //! (or picks its shading on the training seeds), then is evaluated on held-out seeds. Jobs are
 //! independent and deterministic, so they run in parallel and their results do not depend on
-//! the thread count.
+//! the thread count. The one thing two jobs share is best shading's search on the training
+//! seed, which is the same for both readings ([`Searches`]): whichever job runs it first hands
+//! it to the other, and the results are the same bits either way.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context, Result};
 use iovmarket::agents::{Bidder, BidderKind};
 use iovmarket::env::IovEnv;
-use iovmarket::metrics::EpisodeMetrics;
+use iovmarket::metrics::{reward, EpisodeMetrics};
 use iovmarket::simulation::{episode_seed, run_episode};
 use iovmarket::Scenario;
 use iovmarket_learn::LearnedBidder;
@@ -144,11 +148,76 @@ fn row(
 /// What one job yields: its evaluation row and (learned methods) its training curve.
 pub(super) type JobOutput = (ResultRow, Vec<CurveRow>);
 
+/// A shading search's totals: per shading of [`shading_grid`], the reward under each reading.
+type ShadingTotals = Vec<[f64; READINGS.len()]>;
+
+/// Each shading of [`shading_grid`], played for `episodes` episodes from `seed`: its reward
+/// summed over the episodes under every reading's λ, in grid order.
+///
+/// λ enters only the reward, never what a shaded bidder bids or the market does, so one play
+/// serves both readings: each slot's R(t) is recomputed from the slot's welfare, budget and
+/// latency with each reading's λ by [`reward`], the function the env computes it with, and
+/// summed in the same order, so each reading's totals are bit-identical to a play under its own
+/// λ (tested).
+fn search_shading(
+    env: &mut IovEnv,
+    episodes: usize,
+    seed: u64,
+) -> iovmarket::Result<ShadingTotals> {
+    let cfg = env.scenario().reward.clone();
+    shading_grid()
+        .map(|f| {
+            let mut bidder = BidderKind::Shaded(f).build().expect("fixed bidder");
+            let mut per_episode = vec![[0.0; READINGS.len()]; episodes];
+            for (e, ep) in per_episode.iter_mut().enumerate() {
+                run_episode(env, bidder.as_mut(), e, episode_seed(seed, e), |_, m| {
+                    for (r, reading) in ep.iter_mut().zip(&READINGS) {
+                        *r += reward(
+                            m.welfare,
+                            m.budget,
+                            m.latency_ms,
+                            cfg.budget_weight,
+                            reading.latency_weight,
+                        );
+                    }
+                })?;
+            }
+            Ok(std::array::from_fn(|r| {
+                per_episode.iter().map(|ep| ep[r]).sum::<f64>()
+            }))
+        })
+        .collect()
+}
+
+/// The shading searches of one `run_all`, by (IoV count, seed index): the search is the same
+/// for both readings ([`search_shading`]), so the second reading's job reuses the first's.
+#[derive(Debug, Default)]
+pub(super) struct Searches(Mutex<HashMap<(usize, usize), Arc<ShadingTotals>>>);
+
+impl Searches {
+    /// The search of `key`, run by `search` unless a job has already run it. Two jobs of one key
+    /// running at once both search (the same result) rather than one waiting for the other.
+    fn get_or_run(
+        &self,
+        key: (usize, usize),
+        search: impl FnOnce() -> iovmarket::Result<ShadingTotals>,
+    ) -> iovmarket::Result<Arc<ShadingTotals>> {
+        let lock = || self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = lock().get(&key) {
+            return Ok(Arc::clone(found));
+        }
+        let found = Arc::new(search()?);
+        lock().insert(key, Arc::clone(&found));
+        Ok(found)
+    }
+}
+
 /// Runs one job: trains if learned, then evaluates on the held-out seeds.
 pub(super) fn run_job(
     base: &Scenario,
     &(ri, mi, vehicles, s): &super::plan::Job,
     plan: &Plan,
+    searches: &Searches,
 ) -> Result<JobOutput> {
     let (reading, m) = (&READINGS[ri], &METHODS[mi]);
     let (train_seed, eval_seed) = seeds(base.scenario.seed, s);
@@ -162,13 +231,13 @@ pub(super) fn run_job(
         }
         Bidding::BestShading => {
             // Chosen on the training seed's episodes, judged on the held-out ones.
+            let totals = searches.get_or_run((vehicles, s), || {
+                search_shading(&mut env, plan.eval_episodes, train_seed)
+            })?;
             let mut best = (f64::NEG_INFINITY, 1.0);
-            for f in shading_grid() {
-                let mut bidder = BidderKind::Shaded(f).build().expect("fixed bidder");
-                let eval = evaluate(&mut env, bidder.as_mut(), plan.eval_episodes, train_seed)?;
-                let reward = eval.episodes.iter().map(|e| e.reward).sum::<f64>();
-                if reward > best.0 {
-                    best = (reward, f);
+            for (f, t) in shading_grid().zip(totals.iter()) {
+                if t[ri] > best.0 {
+                    best = (t[ri], f);
                 }
             }
             let mut bidder = BidderKind::Shaded(best.1).build().expect("fixed bidder");
@@ -243,6 +312,7 @@ pub(super) fn run_all(
     // core never waits while jobs remain; the trainers share this pool (`train.threads = 0`)
     // instead of building one of all cores each. Results do not depend on the schedule.
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let searches = Searches::default();
     let workers = rayon::current_num_threads().clamp(1, order.len().max(1));
     let mut outcomes: Vec<(usize, Result<JobOutput>)> = (0..workers)
         .into_par_iter()
@@ -253,7 +323,7 @@ pub(super) fn run_all(
                 let Some(&j) = order.get(k) else { break };
                 let (ri, mi, v, _) = jobs[j];
                 // Journalled the moment it finishes: a kill loses only the jobs in flight.
-                let out = run_job(base, &jobs[j], plan)
+                let out = run_job(base, &jobs[j], plan, &searches)
                     .and_then(|out| journal.record(&job_id(&jobs[j]), &out).map(|()| out));
                 let c = plan.cost(&jobs[j]) as u64;
                 bar.set_position(done.fetch_add(c, Ordering::Relaxed) + c);
@@ -277,4 +347,56 @@ pub(super) fn run_all(
         curves.extend(c);
     }
     Ok((results, curves))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::reproduce::plan::METHODS;
+
+    #[test]
+    fn one_shading_search_gives_each_reading_its_own_totals() {
+        let mut base = Scenario::paper();
+        base.scenario.episode_slots = 15;
+        let plan = Plan {
+            vehicles: vec![20],
+            seeds: 1,
+            epochs: 1,
+            eval_episodes: 2,
+            quick: true,
+        };
+        let shading = METHODS
+            .iter()
+            .find(|m| m.bidding == Bidding::BestShading)
+            .expect("best shading");
+        let searched: Vec<_> = READINGS
+            .iter()
+            .map(|reading| {
+                let s = job_scenario(&base, reading, shading, 20, 3, &plan).unwrap();
+                search_shading(&mut IovEnv::new(s).unwrap(), 2, 3).unwrap()
+            })
+            .collect();
+        // The same totals whichever reading's env plays them...
+        assert_eq!(searched[0], searched[1]);
+        // ...and each reading's are what a play under its own λ sums (every 5th shading).
+        for (ri, reading) in READINGS.iter().enumerate() {
+            let s = job_scenario(&base, reading, shading, 20, 3, &plan).unwrap();
+            let mut env = IovEnv::new(s).unwrap();
+            for (i, f) in shading_grid().enumerate().step_by(5) {
+                let mut bidder = BidderKind::Shaded(f).build().unwrap();
+                let eval = evaluate(&mut env, bidder.as_mut(), 2, 3).unwrap();
+                let want = eval.episodes.iter().map(|e| e.reward).sum::<f64>();
+                assert_eq!(
+                    searched[0][i][ri].to_bits(),
+                    want.to_bits(),
+                    "F {f}, {}",
+                    reading.id
+                );
+            }
+        }
+        assert_ne!(
+            searched[0][10][0], searched[0][10][1],
+            "the readings' λ differ"
+        );
+    }
 }
