@@ -183,12 +183,14 @@ impl Plan {
         jobs
     }
 
-    /// Relative cost of a job, to run the heaviest first.
-    pub(super) fn cost(&self, &(_, mi, v, _): &Job) -> usize {
+    /// Relative cost of a job, to run the heaviest first. Best shading's search serves both
+    /// readings (`jobs::Searches`), so the second reading's job costs what a fixed bidder's does,
+    /// and running it after every first-reading search lets it find its search done.
+    pub(super) fn cost(&self, &(ri, mi, v, _): &Job) -> usize {
         match METHODS[mi].bidding {
             Bidding::Learned { .. } => v * self.epochs * 10,
-            Bidding::BestShading => v * 10,
-            Bidding::Fixed(_) => v,
+            Bidding::BestShading if ri == 0 => v * 10,
+            Bidding::BestShading | Bidding::Fixed(_) => v,
         }
     }
 
