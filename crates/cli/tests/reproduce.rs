@@ -16,6 +16,12 @@ fn run(out: &std::path::Path) {
         stdout.contains("Ours (MAPPO, McAfee)") && stdout.contains("C8"),
         "{stdout}"
     );
+    // Where the time went, by method (the jobs this run ran, so at least the learned ones).
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("job seconds by method"))
+        .unwrap_or_else(|| panic!("no timing line: {stdout}"));
+    assert!(line.contains("ours_mappo "), "{line}");
 }
 
 fn csv_rows(path: &std::path::Path) -> Vec<Vec<String>> {

@@ -287,14 +287,14 @@ fn restored(journal: &Journal, job: &super::plan::Job) -> Result<Option<JobOutpu
     Ok(Some((row, curve)))
 }
 
+/// What `run_all` returns: the result rows and training curves in plan order, and the seconds
+/// the jobs run here took, summed by method (in [`METHODS`] order) over both readings.
+pub(super) type AllJobs = (Vec<ResultRow>, Vec<CurveRow>, Vec<(&'static str, f64)>);
+
 /// Runs every job of `plan` not yet in `journal`, heaviest first so the cores stay busy to the
 /// end, recording each in the journal as it finishes; returns the result rows and training
-/// curves of all jobs (journalled ones read back) in plan order.
-pub(super) fn run_all(
-    base: &Scenario,
-    plan: &Plan,
-    journal: &Journal,
-) -> Result<(Vec<ResultRow>, Vec<CurveRow>)> {
+/// curves of all jobs (journalled ones read back) in plan order, and where the time went.
+pub(super) fn run_all(base: &Scenario, plan: &Plan, journal: &Journal) -> Result<AllJobs> {
     let jobs = plan.jobs();
     let mut done_before: Vec<(usize, Result<JobOutput>)> = Vec::new();
     let mut order: Vec<usize> = Vec::new();
@@ -314,7 +314,7 @@ pub(super) fn run_all(
     let next = std::sync::atomic::AtomicUsize::new(0);
     let searches = Searches::default();
     let workers = rayon::current_num_threads().clamp(1, order.len().max(1));
-    let mut outcomes: Vec<(usize, Result<JobOutput>)> = (0..workers)
+    let outcomes: Vec<(usize, Result<JobOutput>, f64)> = (0..workers)
         .into_par_iter()
         .flat_map_iter(|_| {
             let mut mine = Vec::new();
@@ -322,22 +322,33 @@ pub(super) fn run_all(
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&j) = order.get(k) else { break };
                 let (ri, mi, v, _) = jobs[j];
+                let started = std::time::Instant::now();
                 // Journalled the moment it finishes: a kill loses only the jobs in flight.
                 let out = run_job(base, &jobs[j], plan, &searches)
                     .and_then(|out| journal.record(&job_id(&jobs[j]), &out).map(|()| out));
+                let took = started.elapsed().as_secs_f64();
                 let c = plan.cost(&jobs[j]) as u64;
                 bar.set_position(done.fetch_add(c, Ordering::Relaxed) + c);
                 bar.set_message(format!(
                     "{} at {v} IoVs ({})",
                     METHODS[mi].id, READINGS[ri].id
                 ));
-                mine.push((j, out));
+                mine.push((j, out, took));
             }
             mine
         })
         .collect();
+    let mut seconds = vec![0.0; METHODS.len()];
+    for &(j, _, took) in &outcomes {
+        seconds[jobs[j].1] += took;
+    }
+    let seconds = METHODS.iter().map(|m| m.id).zip(seconds).collect();
     bar.finish_and_clear();
-    outcomes.extend(done_before);
+    let mut outcomes: Vec<(usize, Result<JobOutput>)> = outcomes
+        .into_iter()
+        .map(|(j, out, _)| (j, out))
+        .chain(done_before)
+        .collect();
     outcomes.sort_by_key(|(j, _)| *j);
     let mut results = Vec::new();
     let mut curves = Vec::new();
@@ -346,7 +357,7 @@ pub(super) fn run_all(
         results.push(r);
         curves.extend(c);
     }
-    Ok((results, curves))
+    Ok((results, curves, seconds))
 }
 
 #[cfg(test)]

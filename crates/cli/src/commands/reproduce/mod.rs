@@ -126,7 +126,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             equilibrium::train_selfish(&base, &plan).map(|p| (p, t.elapsed().as_secs_f64()))
         },
     );
-    let (results, curves) = cells?;
+    let (results, curves, job_seconds) = cells?;
     let (selfish, selfish_s) = selfish?;
     let cells_s = started.elapsed().as_secs_f64();
     let equilibrium = equilibrium::run_job(&base, &plan, &selfish)?;
@@ -200,6 +200,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         "equilibrium job: {selfish_s:.1} s training beside the cells, then {equilibrium_s:.1} s \
          measuring, of {:.1} s in all\n",
         started.elapsed().as_secs_f64()
+    );
+    let by_method: Vec<String> = job_seconds
+        .iter()
+        .filter(|(_, t)| *t > 0.0)
+        .map(|(id, t)| format!("{id} {t:.1}"))
+        .collect();
+    text += &format!(
+        "job seconds by method (both readings, summed over the cores): {}\n",
+        by_method.join(", ")
     );
     for sec in &sections {
         text += &format!(
