@@ -16,8 +16,8 @@
 //! entropy alone it does not reward pushing mass against the bounds 0 and 1 (for large σ the true
 //! entropy falls). The error is below 1e-4 nats for σ ≤ 1 and 1e-3 for σ ≤ 2 (tested against a fine
 //! numerical integral). Its gradient needs only `tanh` (`d/du log sigmoid'(u) = −tanh(u/2)`),
-//! computed with [`fast_tanh`](super::fast_tanh); its value (reported per epoch, not trained on)
-//! is computed in `f64` with [`softplus_neg`](super::softplus_neg), eight rows at once
+//! computed with [`fast_tanh`]; its value (reported per epoch, not trained on)
+//! is computed in `f64` with [`softplus_neg`], eight rows at once
 //! ([`SquashedGaussian::entropy8`]), instead of two libm calls per node.
 
 use super::{fast_sigmoid, fast_tanh, softplus_neg, Real};
